@@ -1,0 +1,217 @@
+"""What every command shares: the global state (store path, key), date options, output.
+
+Stdout carries data only; messages go to stderr. The store is opened lazily, on
+the first command that needs it, so `--help` and `--version` never ask for a key.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from caseload.errors import CaseloadError
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@dataclass
+class State:
+    db: Path
+    key_file: Path | None
+    _engine: Any = field(default=None, repr=False)
+    _config: Any = field(default=None, repr=False)
+
+    def config(self):
+        if self._config is None:
+            from caseload.config import load
+
+            self._config = load()
+        return self._config
+
+    def key(self):
+        from caseload.store.keys import resolve_key
+
+        return resolve_key(self.db, self.key_file, keyring_timeout=self.config().keyring_timeout)
+
+    def engine(self):
+        """The open store (key resolved, schema at head), opened once per command."""
+        if self._engine is None:
+            from caseload.store.engine import open_store
+
+            self._engine = open_store(
+                self.db, self.key(), busy_timeout_ms=self.config().busy_timeout_ms
+            )
+        return self._engine
+
+    def session(self, *, write: bool = False):
+        from caseload.store.engine import session
+
+        return session(self.engine(), write=write)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+
+def state(ctx: typer.Context) -> State:
+    root = ctx.find_root()
+    if not isinstance(root.obj, State):  # a sub-app invoked on its own (tests)
+        from caseload import paths
+
+        root.obj = State(db=paths.default_db(), key_file=None)
+    return root.obj
+
+
+def say(message: str) -> None:
+    """A message for the person (stderr), never data."""
+    typer.echo(message, err=True)
+
+
+# --- parsing ---------------------------------------------------------------------
+
+
+def option_hint(name: str) -> str:
+    return "'--" + name.replace("_", "-") + "'"
+
+
+def parse_date_option(value: str | None, name: str = "date") -> date | None:
+    """A date option as people type it; a bad one is a usage error (exit 2) naming the option."""
+    if value is None:
+        return None
+    from caseload.services.dates import parse_date
+
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option_hint(name)) from None
+
+
+def parse_when_option(value: str | None, name: str = "at") -> datetime | None:
+    if value is None:
+        return None
+    from caseload.services.dates import parse_when
+
+    try:
+        return parse_when(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option_hint(name)) from None
+
+
+def parse_bool(value: str | None, name: str = "value") -> bool | None:
+    if value is None:
+        return None
+    v = value.strip().lower()
+    if v in ("yes", "y", "true", "t", "1"):
+        return True
+    if v in ("no", "n", "false", "f", "0"):
+        return False
+    raise typer.BadParameter(
+        f"{value!r} is not yes/no/true/false/y/n/1/0", param_hint=option_hint(name)
+    )
+
+
+# --- output ----------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready value: dates ISO, timestamps ISO in local time."""
+    if isinstance(value, datetime):
+        return value.astimezone().isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _cell(value: Any) -> str:
+    value = _plain(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    return str(value)
+
+
+def open_output(path: Path | None):
+    """Stdout, or ``path`` created with mode 0600 (it holds patient data)."""
+    if path is None or str(path) == "-":
+        return sys.stdout, False
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise CaseloadError(f"cannot write {path}: {exc.strerror}") from None
+    return os.fdopen(fd, "w", encoding="utf-8", newline=""), True
+
+
+def emit(
+    rows: list[dict],
+    fmt: Format,
+    *,
+    columns: list[str] | None = None,
+    table_columns: list[str] | None = None,
+    title: str | None = None,
+) -> None:
+    """Print ``rows`` as a table (for people), CSV or JSON (exact, for programs)."""
+    columns = columns or (list(rows[0].keys()) if rows else [])
+    if fmt is Format.json:
+        data = [{k: _plain(r.get(k)) for k in columns} for r in rows]
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    elif fmt is Format.csv:
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(columns)
+        for r in rows:
+            w.writerow([_cell(r.get(k)) for k in columns])
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        shown = table_columns or columns
+        table = Table(title=title, show_lines=False, header_style="bold")
+        for c in shown:
+            table.add_column(c.replace("_", " "), overflow="fold")
+        for r in rows:
+            table.add_row(*[_cell(r.get(c)) for c in shown])
+        Console(highlight=False).print(table)
+        if not rows:
+            say("(none)")
+
+
+def show_record(record: dict, fmt: Format, title: str | None = None) -> None:
+    """One record: JSON object, CSV of one row, or a two-column table."""
+    if fmt is Format.json:
+        sys.stdout.write(
+            json.dumps({k: _plain(v) for k, v in record.items()}, ensure_ascii=False, indent=2)
+            + "\n"
+        )
+    elif fmt is Format.csv:
+        emit([record], fmt)
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title, show_header=False, box=None)
+        table.add_column(style="bold")
+        table.add_column(overflow="fold")
+        for k, v in record.items():
+            table.add_row(k.replace("_", " "), _cell(v))
+        Console(highlight=False).print(table)
+
+
+FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="table, csv or json.")
+LIMIT_OPTION = typer.Option(None, "--limit", min=1, help="Print at most N records.")

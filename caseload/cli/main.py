@@ -1,0 +1,138 @@
+"""The `caseload` command: global options, the command groups, and error handling.
+
+Expected failures (CaseloadError) print one or two lines on stderr and exit with
+their code; no traceback, no locals, no patient data.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from caseload import __version__
+from caseload.cli import careplans as careplans_cli
+from caseload.cli import contacts as contacts_cli
+from caseload.cli import followups as followups_cli
+from caseload.cli import keys as keys_cli
+from caseload.cli import patients as patients_cli
+from caseload.cli import setup as setup_cli
+from caseload.cli.common import State, say
+from caseload.errors import CaseloadError
+
+
+def report(exc: CaseloadError) -> None:
+    say(f"caseload: {exc.message}")
+    if exc.hint:
+        say(f"  {exc.hint}")
+
+
+class CaseloadGroup(TyperGroup):
+    """Turns expected failures anywhere below into a message and an exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except CaseloadError as exc:
+            report(exc)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            say("caseload: interrupted; work in progress was rolled back")
+            ctx.exit(130)
+        except Exception as exc:
+            translated = _translate(exc)
+            if translated is None:
+                raise
+            report(translated)
+            ctx.exit(translated.exit_code)
+        finally:
+            obj = ctx.obj
+            if isinstance(obj, State):
+                obj.close()
+
+
+def _translate(exc: Exception) -> CaseloadError | None:
+    """Low-level store errors a person can act on, rewritten (sqlite-utils does the same)."""
+    text = str(getattr(exc, "orig", exc))
+    if type(exc).__module__.startswith(("sqlalchemy", "sqlcipher3")):
+        from caseload.errors import StoreBusy
+
+        if "locked" in text or "busy" in text:
+            return StoreBusy(
+                "the store is locked by another caseload process",
+                hint="try again in a moment",
+            )
+        if "disk I/O" in text or "readonly" in text or "read-only" in text:
+            return CaseloadError(f"the store could not be written: {text}")
+    return None
+
+
+app = typer.Typer(
+    rich_markup_mode=None,
+    cls=CaseloadGroup,
+    name="caseload",
+    help="A caseload manager for care coordinators, over an encrypted local store.",
+    no_args_is_help=False,
+    invoke_without_command=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"caseload {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Path = typer.Option(
+        None,
+        "--db",
+        envvar="CASELOAD_DB",
+        help="The store file (default: the platform's user data dir).",
+        show_default=False,
+    ),
+    key_file: Path = typer.Option(
+        None,
+        "--key-file",
+        help="A file holding the key (or set CASELOAD_KEY_FILE).",
+        show_default=False,
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    from caseload import paths
+
+    ctx.obj = State(db=(db or paths.default_db()).expanduser(), key_file=key_file)
+    if ctx.invoked_subcommand is None:
+        from caseload.cli.setup import open_tui
+
+        open_tui(ctx.obj)
+
+
+setup_cli.register(app)
+app.add_typer(patients_cli.app, name="patients")
+app.add_typer(contacts_cli.app, name="contacts")
+app.add_typer(followups_cli.app, name="followups")
+app.add_typer(careplans_cli.app, name="careplans")
+app.add_typer(keys_cli.app, name="key")
+
+
+def run() -> None:
+    """Console-script entry point."""
+    os.umask(0o077)  # anything caseload writes is private unless it says otherwise
+    try:
+        app()
+    except CaseloadError as exc:  # raised outside a command (e.g. in the callback)
+        report(exc)
+        sys.exit(exc.exit_code)

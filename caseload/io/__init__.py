@@ -1,0 +1,1 @@
+"""Readers, validation, importers and exporters (CSV, JSON, XLSX, FHIR, ICS)."""

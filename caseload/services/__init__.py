@@ -1,0 +1,1 @@
+"""The domain: functions that take a Session and return plain data; no UI imports."""

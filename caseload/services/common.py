@@ -1,0 +1,64 @@
+"""Small helpers every service shares: the clock, the OS user, enum checks, row → dict."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from caseload.errors import Invalid
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def today() -> date:
+    """The local calendar date (follow-ups are due on the coordinator's days)."""
+    return date.today()
+
+
+def actor() -> str:
+    """The OS user, for the audit log; works under cron's empty environment."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        if os.environ.get("USER"):
+            return os.environ["USER"]
+        return f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
+def check_choice(value: str, enum: type[StrEnum], what: str) -> str:
+    """Normalise ``value`` to a member of ``enum`` or raise a clear Invalid."""
+    v = (value or "").strip().lower().replace("-", "_").replace(" ", "_")
+    allowed = [m.value for m in enum]
+    if v not in allowed:
+        raise Invalid(f"{what} must be one of {', '.join(allowed)} (got {value!r})")
+    return v
+
+
+def split_tags(value: str | Iterable[str] | None) -> list[str]:
+    """';'-separated text (or a list) → a clean list without blanks or repeats."""
+    if value is None:
+        return []
+    items = value.split(";") if isinstance(value, str) else list(value)
+    out: list[str] = []
+    for item in items:
+        t = str(item).strip()
+        if t and t not in out:
+            out.append(t)
+    return out
+
+
+def join_tags(value: str | Iterable[str] | None) -> str:
+    return ";".join(split_tags(value))
+
+
+def row_dict(obj, fields: Iterable[str] | None = None) -> dict:
+    """An ORM row as a plain dict (optionally only ``fields``, in that order)."""
+    data = obj.model_dump()
+    if fields is None:
+        return data
+    return {f: data.get(f) for f in fields}

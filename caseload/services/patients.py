@@ -1,0 +1,277 @@
+"""Patients: add, edit, discharge, get and search with keyset paging; every write audited."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from caseload.errors import Invalid, NotFound
+from caseload.models import Patient, PatientStatus, Risk
+from caseload.services import audit
+from caseload.services.common import check_choice, join_tags, split_tags, utcnow
+
+# The public field names, in SPEC's order: the keys of `--format json` and import columns.
+FIELDS = (
+    "external_id",
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "birth_date",
+    "sex",
+    "phone",
+    "alt_phone",
+    "email",
+    "address",
+    "language",
+    "preferred_contact",
+    "may_call",
+    "may_text",
+    "may_email",
+    "may_voicemail",
+    "risk",
+    "programs",
+    "conditions",
+    "social_needs",
+    "pcp",
+    "payer",
+    "enrolled_on",
+    "status",
+    "status_reason",
+    "status_on",
+    "notes",
+)
+TAG_FIELDS = ("programs", "conditions", "social_needs")
+BOOL_FIELDS = ("may_call", "may_text", "may_email", "may_voicemail")
+DATE_FIELDS = ("birth_date", "enrolled_on", "status_on")
+REQUIRED = ("external_id", "given_name", "family_name")
+MAX_TEXT = 20_000
+
+
+def search_key(given: str, family: str, preferred: str | None) -> str:
+    """Lowercased names for prefix search: 'family given preferred'."""
+    parts = [family, given, preferred or ""]
+    return " ".join(p.strip().lower() for p in parts if p and p.strip())
+
+
+def phone_digits(*phones: str | None) -> str:
+    return " ".join(re.sub(r"\D", "", p) for p in phones if p and re.sub(r"\D", "", p))
+
+
+def to_public(p: Patient) -> dict:
+    """A patient as the plain dict that every output format starts from."""
+    d = {f: getattr(p, f) for f in FIELDS}
+    for f in TAG_FIELDS:
+        d[f] = split_tags(d[f])
+    return d
+
+
+def display_name(p: Patient | Mapping) -> str:
+    get = p.get if isinstance(p, Mapping) else lambda k: getattr(p, k)
+    pref = get("preferred_name")
+    given = get("given_name")
+    name = f"{given} {get('family_name')}"
+    return f"{name} ({pref})" if pref and pref != given else name
+
+
+def _clean(values: Mapping, *, partial: bool) -> dict:
+    """Validate and normalise field values; raise Invalid naming the field."""
+    out: dict = {}
+    for key, value in values.items():
+        if key not in FIELDS:
+            raise Invalid(f"unknown patient field {key!r}")
+        if isinstance(value, str):
+            value = value.strip()
+            if len(value) > MAX_TEXT:
+                raise Invalid(f"{key} is longer than {MAX_TEXT} characters")
+            if value == "" and key not in REQUIRED:
+                value = None
+        if key in REQUIRED and not value:
+            raise Invalid(f"{key} is required")
+        if key == "risk" and value is not None:
+            value = check_choice(value, Risk, "risk")
+        elif key == "status" and value is not None:
+            value = check_choice(value, PatientStatus, "status")
+        elif key in TAG_FIELDS:
+            value = join_tags(value)
+        elif key in BOOL_FIELDS:
+            if value is None:
+                continue
+            if not isinstance(value, bool):
+                raise Invalid(f"{key} must be true or false")
+        elif key in DATE_FIELDS and value is not None and not isinstance(value, date):
+            raise Invalid(f"{key} must be a date")
+        out[key] = value
+    if not partial:
+        for key in REQUIRED:
+            if not out.get(key):
+                raise Invalid(f"{key} is required")
+    bd = out.get("birth_date")
+    if bd is not None and bd > date.today():
+        raise Invalid("birth_date is in the future")
+    return out
+
+
+def _refresh_search(p: Patient) -> None:
+    p.search_name = search_key(p.given_name, p.family_name, p.preferred_name)
+    p.phone_digits = phone_digits(p.phone, p.alt_phone)
+
+
+def add(session: Session, **values) -> dict:
+    data = _clean(values, partial=False)
+    if _by_external_id(session, data["external_id"]) is not None:
+        raise Invalid(f"a patient with external id {data['external_id']} exists already")
+    now = utcnow()
+    p = Patient(**data, created_at=now, updated_at=now)
+    _refresh_search(p)
+    session.add(p)
+    session.flush()
+    audit.record(session, "patient.add", "patient", p.id, patient_id=p.id)
+    return to_public(p)
+
+
+def _by_external_id(session: Session, external_id: str) -> Patient | None:
+    return session.exec(select(Patient).where(Patient.external_id == external_id)).first()
+
+
+def get_row(session: Session, external_id: str) -> Patient:
+    p = _by_external_id(session, external_id)
+    if p is None:
+        raise NotFound(f"no patient with external id {external_id}")
+    return p
+
+
+def get(session: Session, external_id: str) -> dict:
+    return to_public(get_row(session, external_id))
+
+
+def edit(session: Session, external_id: str, **values) -> dict:
+    p = get_row(session, external_id)
+    data = _clean({k: v for k, v in values.items()}, partial=True)
+    new_id = data.get("external_id")
+    if new_id and new_id != p.external_id and _by_external_id(session, new_id) is not None:
+        raise Invalid(f"a patient with external id {new_id} exists already")
+    changed = sorted(k for k, v in data.items() if getattr(p, k) != v)
+    for k in changed:
+        setattr(p, k, data[k])
+    if changed:
+        p.updated_at = utcnow()
+        _refresh_search(p)
+        session.add(p)
+        session.flush()
+        audit.record(session, "patient.edit", "patient", p.id, patient_id=p.id, fields=changed)
+    return to_public(p)
+
+
+def set_status(
+    session: Session,
+    external_id: str,
+    status: str,
+    *,
+    reason: str | None = None,
+    on: date | None = None,
+) -> dict:
+    """Discharge, hold or reactivate a patient; the reason and date are kept."""
+    p = get_row(session, external_id)
+    status = check_choice(status, PatientStatus, "status")
+    if p.status == status:
+        raise Invalid(f"patient {external_id} is {status} already")
+    p.status = status
+    p.status_reason = (reason or "").strip() or None
+    p.status_on = on or date.today()
+    p.updated_at = utcnow()
+    session.add(p)
+    session.flush()
+    audit.record(session, f"patient.{status}", "patient", p.id, patient_id=p.id)
+    return to_public(p)
+
+
+def discharge(session: Session, external_id: str, *, reason: str | None = None, on=None) -> dict:
+    return set_status(session, external_id, PatientStatus.discharged, reason=reason, on=on)
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[dict]
+    # Pass as ``after`` to get the next page; None when this was the last one.
+    next_after: tuple[str, str, int] | None
+
+
+def search(
+    session: Session,
+    text: str = "",
+    *,
+    status: str | None = None,
+    risk: str | None = None,
+    program: str | None = None,
+    limit: int | None = None,
+    after: tuple[str, str, int] | None = None,
+) -> Page:
+    """Patients whose name starts with, external id starts with, or phone contains ``text``.
+
+    Ordered by family name, given name, id; keyset paging through ``after`` so
+    page N costs the same as page 1 at 100k patients.
+    """
+    stmt = select(Patient)
+    text = (text or "").strip()
+    if text:
+        low = text.lower()
+        digits = re.sub(r"\D", "", text)
+        like = _escape_like(low)
+        conds = [
+            col(Patient.search_name).like(f"{like}%", escape="\\"),
+            col(Patient.search_name).like(f"% {like}%", escape="\\"),
+            col(Patient.external_id).like(f"{_escape_like(text)}%", escape="\\"),
+        ]
+        if len(digits) >= 3:
+            conds.append(col(Patient.phone_digits).like(f"%{digits}%"))
+        stmt = stmt.where(or_(*conds))
+    if status:
+        stmt = stmt.where(Patient.status == check_choice(status, PatientStatus, "status"))
+    if risk:
+        stmt = stmt.where(Patient.risk == check_choice(risk, Risk, "risk"))
+    if program:
+        tag = _escape_like(program.strip())
+        stmt = stmt.where(
+            or_(
+                Patient.programs == program.strip(),
+                col(Patient.programs).like(f"{tag};%", escape="\\"),
+                col(Patient.programs).like(f"%;{tag}", escape="\\"),
+                col(Patient.programs).like(f"%;{tag};%", escape="\\"),
+            )
+        )
+    if after is not None:
+        fam, giv, pid = after
+        stmt = stmt.where(
+            or_(
+                Patient.family_name > fam,
+                (Patient.family_name == fam) & (Patient.given_name > giv),
+                (Patient.family_name == fam)
+                & (Patient.given_name == giv)
+                & (col(Patient.id) > pid),
+            )
+        )
+    stmt = stmt.order_by(col(Patient.family_name), col(Patient.given_name), col(Patient.id))
+    if limit is not None:
+        stmt = stmt.limit(limit + 1)
+    found = list(session.exec(stmt))
+    next_after = None
+    if limit is not None and len(found) > limit:
+        found = found[:limit]
+        last = found[-1]
+        next_after = (last.family_name, last.given_name, last.id)
+    return Page([to_public(p) for p in found], next_after)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def count(session: Session) -> int:
+    from sqlalchemy import func
+
+    return session.exec(select(func.count()).select_from(Patient)).one()

@@ -1,0 +1,1 @@
+"""The encrypted store: engine factory, keys, schema migrations, encrypted copies."""

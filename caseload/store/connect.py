@@ -1,0 +1,66 @@
+"""A keyed SQLCipher connection, with no SQLAlchemy: the base of the engine and of fast paths.
+
+The key is the first statement on every connection; the key is checked with a
+read before anything could write, so a wrong key leaves the file untouched.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from caseload.errors import StoreBusy, StoreLocked, StoreMissing
+from caseload.store.keys import Key
+
+WRONG_KEY = "wrong key or not a caseload database"
+
+
+def _driver():
+    import sqlcipher3
+
+    return sqlcipher3
+
+
+def create_file(path: Path) -> None:
+    """Create an empty store file with mode 0600 (SQLite gives its -wal/-shm the same mode)."""
+    from caseload.paths import ensure_private_dir
+
+    ensure_private_dir(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(fd)
+
+
+def connect(path: Path, key: Key, *, busy_timeout_ms: int = 10000):
+    """Open ``path`` with ``key``; raise StoreMissing / StoreLocked / StoreBusy cleanly."""
+    if not path.exists():
+        raise StoreMissing(
+            f"no caseload store at {path}",
+            hint="create one with `caseload init`, or point --db / CASELOAD_DB at yours",
+        )
+    db = _driver()
+    try:
+        conn = db.connect(
+            str(path),
+            timeout=busy_timeout_ms / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+    except db.Error as exc:
+        raise StoreLocked(f"the store at {path} could not be opened: {exc}") from None
+    try:
+        conn.execute(f"PRAGMA key = {key.pragma_literal()}")
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except db.DatabaseError as exc:
+        conn.close()
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise StoreBusy("the store is busy (another program holds it); try again") from None
+        raise StoreLocked(WRONG_KEY) from None
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    conn.execute("PRAGMA temp_store = MEMORY")  # never spill plaintext temp files
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    if mode != "wal":
+        conn.execute("PRAGMA journal_mode = WAL")
+    return conn

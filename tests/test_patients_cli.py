@@ -1,0 +1,182 @@
+"""`caseload patients …` through the real CLI on a real encrypted store."""
+
+from __future__ import annotations
+
+import json
+
+
+def add(cli, ext="P-001", given="Amina", family="Okafor", *extra):
+    return cli.ok(
+        "patients",
+        "add",
+        "--external-id",
+        ext,
+        "--given-name",
+        given,
+        "--family-name",
+        family,
+        *extra,
+    )
+
+
+def test_add_then_show_as_json(cli):
+    add(
+        cli,
+        "P-001",
+        "Amina",
+        "Okafor",
+        "--phone",
+        "0123 456 789",
+        "--program",
+        "diabetes",
+        "--program",
+        "chf",
+        "--may-text",
+        "yes",
+        "--birth-date",
+        "1960-04-02",
+    )
+    out = json.loads(cli.ok("patients", "show", "P-001", "--format", "json").stdout)
+    assert out["external_id"] == "P-001"
+    assert out["phone"] == "0123 456 789"  # leading zero kept
+    assert out["programs"] == ["diabetes", "chf"]
+    assert out["may_text"] is True and out["may_email"] is False
+    assert out["birth_date"] == "1960-04-02"
+    assert out["status"] == "active"
+
+
+def test_list_json_has_spec_keys_and_every_record(cli):
+    for i in range(25):
+        add(cli, f"P-{i:03d}", f"Given{i}", f"Family{i:02d}")
+    rows = json.loads(cli.ok("patients", "list", "--format", "json").stdout)
+    assert len(rows) == 25
+    for key in (
+        "external_id",
+        "given_name",
+        "family_name",
+        "birth_date",
+        "phone",
+        "language",
+        "risk",
+        "programs",
+        "status",
+    ):
+        assert key in rows[0]
+    limited = json.loads(cli.ok("patients", "list", "--format", "json", "--limit", "5").stdout)
+    assert [r["external_id"] for r in limited] == [r["external_id"] for r in rows[:5]]
+
+
+def test_list_csv_header_and_rows(cli):
+    add(cli, "P-1", "Ana", "Lopez", "--phone", "0044")
+    lines = cli.ok("patients", "list", "--format", "csv").stdout.splitlines()
+    assert lines[0].startswith("external_id,given_name,family_name")
+    assert lines[1].startswith("P-1,Ana,Lopez")
+    assert ",0044," in lines[1]
+
+
+def test_search_by_name_id_and_phone(cli):
+    add(cli, "A-1", "Amina", "Okafor", "--phone", "555-0101")
+    add(cli, "B-2", "Bao", "Nguyen", "--phone", "555-0202")
+
+    def ids(*args):
+        return [
+            r["external_id"]
+            for r in json.loads(cli.ok("patients", "list", "-f", "json", *args).stdout)
+        ]
+
+    assert ids("--search", "oka") == ["A-1"]
+    assert ids("--search", "bao") == ["B-2"]
+    assert ids("--search", "B-") == ["B-2"]
+    assert ids("--search", "0202") == ["B-2"]
+
+
+def test_duplicate_external_id_exits_1(cli):
+    add(cli, "P-1")
+    r = cli("patients", "add", "--external-id", "P-1", "--given-name", "X", "--family-name", "Y")
+    assert r.exit_code == 1
+    assert r.stderr.strip() == "caseload: a patient with external id P-1 exists already"
+
+
+def test_unknown_patient_exits_1(cli):
+    r = cli("patients", "show", "NOPE")
+    assert r.exit_code == 1
+    assert r.stderr.strip() == "caseload: no patient with external id NOPE"
+
+
+def test_bad_date_is_usage_error_naming_the_option(cli):
+    r = cli(
+        "patients",
+        "add",
+        "--external-id",
+        "P-1",
+        "--given-name",
+        "A",
+        "--family-name",
+        "B",
+        "--birth-date",
+        "2025-02-30",
+    )
+    assert r.exit_code == 2
+    assert "'--birth-date'" in r.stderr and "is not a date" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_missing_required_option_exits_2(cli):
+    r = cli("patients", "add", "--given-name", "A", "--family-name", "B")
+    assert r.exit_code == 2
+    assert "Missing option '--external-id'" in r.stderr
+
+
+def test_bad_risk_exits_1_with_choices(cli):
+    r = cli(
+        "patients",
+        "add",
+        "--external-id",
+        "P-1",
+        "--given-name",
+        "A",
+        "--family-name",
+        "B",
+        "--risk",
+        "extreme",
+    )
+    assert r.exit_code == 1
+    assert "risk must be one of high, medium, low" in r.stderr
+
+
+def test_edit_changes_only_given_fields_and_can_clear(cli):
+    add(cli, "P-1", "Amina", "Okafor", "--phone", "555", "--language", "yo")
+    cli.ok("patients", "edit", "P-1", "--risk", "high", "--phone", "")
+    out = json.loads(cli.ok("patients", "show", "P-1", "-f", "json").stdout)
+    assert out["risk"] == "high" and out["phone"] is None and out["language"] == "yo"
+
+
+def test_edit_without_fields_is_usage_error(cli):
+    add(cli, "P-1")
+    assert cli("patients", "edit", "P-1").exit_code == 2
+
+
+def test_discharge_records_reason_and_date(cli):
+    add(cli, "P-1")
+    cli.ok("patients", "discharge", "P-1", "--reason", "moved away", "--on", "2026-01-05")
+    out = json.loads(cli.ok("patients", "show", "P-1", "-f", "json").stdout)
+    assert (out["status"], out["status_reason"], out["status_on"]) == (
+        "discharged",
+        "moved away",
+        "2026-01-05",
+    )
+    r = cli("patients", "discharge", "P-1")
+    assert r.exit_code == 1 and "discharged already" in r.stderr
+    active = json.loads(cli.ok("patients", "list", "-f", "json", "--status", "active").stdout)
+    assert active == []
+
+
+def test_every_write_is_audited(cli, read):
+    from caseload.services import audit
+
+    add(cli, "P-1")
+    cli.ok("patients", "edit", "P-1", "--risk", "low")
+    with read() as s:
+        actions = [e["action"] for e in audit.list_events(s)]
+        assert audit.verify(s) == []
+    assert actions == ["store.init", "patient.add", "patient.edit"]
