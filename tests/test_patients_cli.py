@@ -127,7 +127,7 @@ def test_missing_required_option_exits_2(cli):
     assert "Missing option '--external-id'" in r.stderr
 
 
-def test_bad_risk_exits_1_with_choices(cli):
+def test_bad_risk_is_usage_error_listing_choices(cli):
     r = cli(
         "patients",
         "add",
@@ -140,8 +140,8 @@ def test_bad_risk_exits_1_with_choices(cli):
         "--risk",
         "extreme",
     )
-    assert r.exit_code == 1
-    assert "risk must be one of high, medium, low" in r.stderr
+    assert r.exit_code == 2
+    assert "'extreme' is not one of 'high', 'medium', 'low'" in r.stderr
 
 
 def test_edit_changes_only_given_fields_and_can_clear(cli):

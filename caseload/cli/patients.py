@@ -15,6 +15,7 @@ from caseload.cli.common import (
     show_record,
     state,
 )
+from caseload.enums import PatientStatus, Risk
 
 app = typer.Typer(
     rich_markup_mode=None, help="Patients: add, list, show, edit, discharge.", no_args_is_help=True
@@ -57,7 +58,7 @@ _MAY_CALL = typer.Option(None, "--may-call", help="Consent to calls: yes/no.")
 _MAY_TEXT = typer.Option(None, "--may-text", help="Consent to texts: yes/no.")
 _MAY_EMAIL = typer.Option(None, "--may-email", help="Consent to email: yes/no.")
 _MAY_VM = typer.Option(None, "--may-voicemail", help="Consent to voicemail: yes/no.")
-_RISK = typer.Option(None, "--risk", help="high, medium or low.")
+_RISK = typer.Option(None, "--risk", help="Risk tier.")
 _PROGRAMS = typer.Option(None, "--program", help="A program tag (repeatable): diabetes, chf…")
 _CONDITIONS = typer.Option(None, "--condition", help="A condition (repeatable).")
 _NEEDS = typer.Option(None, "--social-need", help="A social need (repeatable).")
@@ -86,7 +87,7 @@ def add(
     may_text: str = _MAY_TEXT,
     may_email: str = _MAY_EMAIL,
     may_voicemail: str = _MAY_VM,
-    risk: str = _RISK,
+    risk: Risk = _RISK,
     programs: list[str] = _PROGRAMS,
     conditions: list[str] = _CONDITIONS,
     social_needs: list[str] = _NEEDS,
@@ -124,7 +125,7 @@ def edit(
     may_text: str = _MAY_TEXT,
     may_email: str = _MAY_EMAIL,
     may_voicemail: str = _MAY_VM,
-    risk: str = _RISK,
+    risk: Risk = _RISK,
     programs: list[str] = _PROGRAMS,
     conditions: list[str] = _CONDITIONS,
     social_needs: list[str] = _NEEDS,
@@ -148,8 +149,8 @@ def edit(
 def list_(
     ctx: typer.Context,
     search: str = typer.Option(None, "--search", "-s", help="Name, external id or phone."),
-    status: str = typer.Option(None, "--status", help="active, on_hold or discharged."),
-    risk: str = typer.Option(None, "--risk", help="high, medium or low."),
+    status: PatientStatus = typer.Option(None, "--status", help="Only patients with this status."),
+    risk: Risk = typer.Option(None, "--risk", help="Only this risk tier."),
     program: str = typer.Option(None, "--program", help="Only patients in this program."),
     fmt: Format = FORMAT_OPTION,
     limit: int = LIMIT_OPTION,
