@@ -33,6 +33,8 @@ class State:
     key_file: Path | None
     _engine: Any = field(default=None, repr=False)
     _config: Any = field(default=None, repr=False)
+    _key: Any = field(default=None, repr=False)
+    _raw: Any = field(default=None, repr=False)
 
     def config(self):
         if self._config is None:
@@ -42,9 +44,29 @@ class State:
         return self._config
 
     def key(self):
-        from caseload.store.keys import resolve_key
+        if self._key is None:
+            from caseload.store.keys import resolve_key
 
-        return resolve_key(self.db, self.key_file, keyring_timeout=self.config().keyring_timeout)
+            self._key = resolve_key(
+                self.db, self.key_file, keyring_timeout=self.config().keyring_timeout
+            )
+        return self._key
+
+    def raw(self):
+        """A keyed DBAPI connection at schema head, without SQLAlchemy: the cron fast path."""
+        if self._raw is None:
+            from caseload.store import schema
+            from caseload.store.connect import connect
+
+            busy = self.config().busy_timeout_ms
+            conn = connect(self.db, self.key(), busy_timeout_ms=busy)
+            if not schema.check_revision(schema.read_revision(conn)):
+                conn.close()
+                self.engine()  # upgrades the schema (with a backup first)
+                self.close()
+                conn = connect(self.db, self.key(), busy_timeout_ms=busy)
+            self._raw = conn
+        return self._raw
 
     def engine(self):
         """The open store (key resolved, schema at head), opened once per command."""
@@ -62,6 +84,9 @@ class State:
         return session(self.engine(), write=write)
 
     def close(self) -> None:
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None

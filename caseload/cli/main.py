@@ -19,6 +19,7 @@ from caseload.cli import careplans as careplans_cli
 from caseload.cli import careteam as careteam_cli
 from caseload.cli import contacts as contacts_cli
 from caseload.cli import demo as demo_cli
+from caseload.cli import due as due_cli
 from caseload.cli import followups as followups_cli
 from caseload.cli import keys as keys_cli
 from caseload.cli import patients as patients_cli
@@ -125,6 +126,7 @@ def main(
 
 setup_cli.register(app)
 demo_cli.register(app)
+due_cli.register(app)
 app.add_typer(patients_cli.app, name="patients")
 app.add_typer(contacts_cli.app, name="contacts")
 app.add_typer(followups_cli.app, name="followups")

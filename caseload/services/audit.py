@@ -8,32 +8,13 @@ caller's ``BEGIN IMMEDIATE`` unit of work, so two writers cannot fork the chain.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from datetime import UTC, datetime
+from datetime import UTC
 
 from sqlmodel import Session, col, select
 
 from caseload.models import AuditEvent
+from caseload.services.auditchain import GENESIS, detail_text, event_hash
 from caseload.services.common import actor, utcnow
-
-GENESIS = "0" * 64
-
-
-def _canonical(
-    at: datetime, who: str, action: str, entity: str, entity_id, patient_id, detail: str
-) -> str:
-    stamp = at.strftime("%Y-%m-%dT%H:%M:%S.%f")
-    return json.dumps(
-        [stamp, who, action, entity, entity_id, patient_id, detail],
-        separators=(",", ":"),
-        ensure_ascii=True,
-    )
-
-
-def event_hash(prev_hash: str, at, who, action, entity, entity_id, patient_id, detail) -> str:
-    body = _canonical(at, who, action, entity, entity_id, patient_id, detail)
-    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
 def last_hash(session: Session) -> str:
@@ -54,7 +35,7 @@ def record(
     at = utcnow().replace(tzinfo=None)
     who = actor()
     eid = None if entity_id is None else str(entity_id)
-    detail_text = json.dumps(detail, sort_keys=True, default=str, separators=(",", ":"))
+    text = detail_text(detail)
     prev = last_hash(session)
     ev = AuditEvent(
         at=at.replace(tzinfo=UTC),
@@ -63,9 +44,9 @@ def record(
         entity=entity,
         entity_id=eid,
         patient_id=patient_id,
-        detail=detail_text,
+        detail=text,
         prev_hash=prev,
-        hash=event_hash(prev, at, who, action, entity, eid, patient_id, detail_text),
+        hash=event_hash(prev, at, who, action, entity, eid, patient_id, text),
     )
     session.add(ev)
     session.flush()

@@ -1,0 +1,71 @@
+"""`caseload due`: the day's due list, for paper, screens and scripts (the cron path).
+
+It opens the store on a raw keyed connection and imports neither SQLAlchemy nor
+rich unless asked for a table, so a cron run costs little more than the query.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from caseload.cli.common import open_output, parse_date_option, state
+
+
+class DueFormat(StrEnum):
+    text = "text"
+    table = "table"
+    csv = "csv"
+    json = "json"
+    markdown = "markdown"
+
+
+def due(
+    ctx: typer.Context,
+    on: str = typer.Option(None, "--date", help="The day (default today); any date form."),
+    days: int = typer.Option(0, "--days", min=0, help="Look ahead N days for 'Coming up'."),
+    fmt: DueFormat = typer.Option(DueFormat.text, "--format", "-f", help="Output format."),
+    redacted: bool = typer.Option(
+        False, "--redact", help="Initials instead of names; phone numbers masked."
+    ),
+    output: Path = typer.Option(
+        None, "--output", "-o", help="Write to FILE (mode 0600) instead of stdout."
+    ),
+) -> None:
+    """Print the due list: Overdue, Due today and Coming up, ranked by priority."""
+    from datetime import date
+
+    from caseload.io import duelist as writer
+    from caseload.services import auditchain, duelist
+
+    st = state(ctx)
+    day = parse_date_option(on, "date") or date.today()
+    conn = st.raw()
+    cfg = st.config()
+    result = duelist.build(conn, day, days, windows=cfg.windows)
+    stream, is_file = open_output(output)
+    try:
+        writer.write(result, fmt.value, stream, redacted=redacted, coordinator=cfg.coordinator_name)
+    finally:
+        if is_file:
+            stream.close()
+        else:
+            stream.flush()
+    counts = result.counts()
+    auditchain.append_raw(
+        conn,
+        "duelist.export" if is_file else "duelist.print",
+        "duelist",
+        day.isoformat(),
+        format=fmt.value,
+        redacted=redacted,
+        days=days,
+        items=len(result.items),
+        **counts,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("due")(due)

@@ -1,0 +1,224 @@
+"""Writers for the due list: text (for paper), table, CSV, JSON and Markdown.
+
+One function per format, each writing to a text stream; the CLI and the TUI
+both print or save through ``write``. Text lines are measured in terminal
+columns (wide characters count two), so a printout never passes 80 columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import textwrap
+import unicodedata
+from datetime import date
+from typing import TextIO
+
+from caseload.services.duelist import DueList, redact
+
+FORMATS = ("text", "table", "csv", "json", "markdown")
+WIDTH = 80
+SECTIONS = (("overdue", "Overdue"), ("due", "Due today"), ("upcoming", "Coming up"))
+JSON_KEYS = (
+    "followup_id",
+    "patient_external_id",
+    "patient_name",
+    "title",
+    "kind",
+    "due_on",
+    "status",
+    "days_overdue",
+    "missed",
+    "phone",
+    "language",
+    "risk",
+    "last_contact_on",
+    "priority_score",
+    "priority_reasons",
+)
+CSV_KEYS = tuple(k for k in JSON_KEYS if k != "priority_reasons")
+
+
+def _plain(value):
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def prepared(due: DueList, redacted: bool) -> list[dict]:
+    return [redact(i) for i in due.items] if redacted else list(due.items)
+
+
+def write(
+    due: DueList, fmt: str, out: TextIO, *, redacted: bool = False, coordinator: str = ""
+) -> None:
+    items = prepared(due, redacted)
+    if fmt == "json":
+        data = [{k: _plain(i.get(k)) for k in JSON_KEYS} for i in items]
+        out.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+    elif fmt == "csv":
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(CSV_KEYS)
+        for i in items:
+            w.writerow(["" if i.get(k) is None else _csv_cell(_plain(i.get(k))) for k in CSV_KEYS])
+    elif fmt == "markdown":
+        _markdown(due, items, out, coordinator)
+    elif fmt == "text":
+        _text(due, items, out, coordinator)
+    elif fmt == "table":
+        _table(due, items, out)
+    else:
+        raise ValueError(f"unknown due-list format {fmt!r}")
+
+
+def _csv_cell(value) -> str:
+    """CSV cells that a spreadsheet would run as a formula get a leading apostrophe."""
+    text = "yes" if value is True else "no" if value is False else str(value)
+    if text and text[0] in "=+-@\t\r":
+        return "'" + text
+    return text
+
+
+# --- text (paper) -------------------------------------------------------------------
+
+
+def cells(text: str) -> int:
+    """Terminal columns ``text`` takes (East Asian wide and full-width characters count 2)."""
+    return sum(
+        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        for ch in text
+    )
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` columns (with an ellipsis when cut), padded to exactly ``width``."""
+    if cells(text) > width:
+        out, used = "", 0
+        for ch in text:
+            w = cells(ch)
+            if used + w > width - 1:
+                break
+            out += ch
+            used += w
+        text = out + "…"
+    return text + " " * (width - cells(text))
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    lines = textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ")
+    out = []
+    for line in lines:
+        while cells(line) > WIDTH:  # wide characters: textwrap counts code points
+            out.append(fit(line, WIDTH).rstrip())
+            line = indent + "  " + line[len(out[-1]) - 1 :].lstrip()
+        out.append(line)
+    return out
+
+
+def _name(i: dict) -> str:
+    pref = i.get("preferred_name")
+    return f"{i['patient_name']} ({pref})" if pref else i["patient_name"]
+
+
+def _flag(i: dict, day: date) -> str:
+    if i["status"] == "overdue":
+        return f"{i['days_overdue']}d overdue" + (" MISSED" if i.get("missed") else "")
+    if i["due_on"] == day:
+        return "due today"
+    return "due " + i["due_on"].strftime("%a %d %b")
+
+
+def _text(due: DueList, items: list[dict], out: TextIO, coordinator: str) -> None:
+    counts = due.counts()
+    title = f"Due list for {due.day.strftime('%A %d %B %Y')}"
+    right = f"Coordinator: {coordinator}" if coordinator else ""
+    if cells(title) + 1 + cells(right) <= WIDTH:
+        out.write((title + " " * (WIDTH - cells(title) - cells(right)) + right).rstrip() + "\n")
+    else:
+        out.write(title + "\n" + fit(right, WIDTH).rstrip() + "\n")
+    ahead = f" (next {due.days} days)" if due.days else ""
+    out.write(
+        f"Overdue {counts['overdue']} · Due today {counts['due']} · Coming up {counts['upcoming']}{ahead}\n"
+    )
+    out.write("=" * WIDTH + "\n")
+    for status, heading in SECTIONS:
+        section = [i for i in items if i["status"] == status]
+        out.write(
+            f"\n{heading} ({len(section)})\n" + "-" * cells(f"{heading} ({len(section)})") + "\n"
+        )
+        if not section:
+            out.write("  nothing\n")
+        for i in section:
+            head = "[ ] " + fit(_name(i), 32) + " " + fit(i.get("phone") or "no phone", 18) + " "
+            head += fit(i.get("language") or "", 4) + " " + _flag(i, due.day).rjust(19)
+            out.write(fit(head, WIDTH).rstrip() + "\n")
+            last = i["last_contact_on"].isoformat() if i.get("last_contact_on") else "never"
+            detail = (
+                f"{i['kind'].replace('_', ' ')}: {i['title']} · due {i['due_on'].isoformat()}"
+                f" · last contact {last} · {i['patient_external_id']}"
+            )
+            for line in _wrap(detail, "    "):
+                out.write(line + "\n")
+    out.write("\n")
+
+
+# --- table and markdown ------------------------------------------------------------------
+
+
+def _table(due: DueList, items: list[dict], out: TextIO) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    counts = due.counts()
+    table = Table(
+        title=f"Due {due.day.isoformat()}: {counts['overdue']} overdue, {counts['due']} due, "
+        f"{counts['upcoming']} coming up",
+        header_style="bold",
+    )
+    for col in ("status", "patient", "id", "phone", "lang", "what", "due", "last contact", "score"):
+        table.add_column(col, overflow="fold")
+    for i in items:
+        table.add_row(
+            _flag(i, due.day),
+            _name(i),
+            i["patient_external_id"],
+            i.get("phone") or "",
+            i.get("language") or "",
+            f"{i['kind']}: {i['title']}",
+            i["due_on"].isoformat(),
+            i["last_contact_on"].isoformat() if i.get("last_contact_on") else "never",
+            str(i["priority_score"]),
+        )
+    Console(file=out, highlight=False, width=max(WIDTH, 120) if not out.isatty() else None).print(
+        table
+    )
+
+
+def _md(text: object) -> str:
+    return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
+
+
+def _markdown(due: DueList, items: list[dict], out: TextIO, coordinator: str) -> None:
+    counts = due.counts()
+    out.write(f"# Due list for {due.day.isoformat()}\n\n")
+    if coordinator:
+        out.write(f"Coordinator: {_md(coordinator)}\n\n")
+    out.write(
+        f"Overdue {counts['overdue']} · Due today {counts['due']} · Coming up {counts['upcoming']}\n"
+    )
+    for status, heading in SECTIONS:
+        section = [i for i in items if i["status"] == status]
+        out.write(f"\n## {heading} ({len(section)})\n\n")
+        if not section:
+            out.write("Nothing.\n")
+            continue
+        out.write("| | Patient | Phone | Lang | What | Due | Overdue | Last contact | Score |\n")
+        out.write("|---|---|---|---|---|---|---|---|---|\n")
+        for i in section:
+            last = i["last_contact_on"].isoformat() if i.get("last_contact_on") else "never"
+            out.write(
+                f"| [ ] | {_md(_name(i))} ({_md(i['patient_external_id'])}) | {_md(i.get('phone'))} "
+                f"| {_md(i.get('language'))} | {_md(i['kind'])}: {_md(i['title'])} "
+                f"| {i['due_on'].isoformat()} | {i['days_overdue'] or ''} | {last} "
+                f"| {i['priority_score']} |\n"
+            )

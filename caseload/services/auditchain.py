@@ -1,0 +1,60 @@
+"""The audit chain's hashing and a raw-connection append, free of SQLModel for fast paths.
+
+``hash = sha256(prev_hash + canonical JSON of the event)``; the ORM service
+(``services.audit``) and the raw append here compute it the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+
+GENESIS = "0" * 64
+# How SQLAlchemy stores a DateTime in SQLite; raw writers must match it to the digit.
+STORED_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def canonical(
+    at: datetime, who: str, action: str, entity: str, entity_id, patient_id, detail: str
+) -> str:
+    stamp = at.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return json.dumps(
+        [stamp, who, action, entity, entity_id, patient_id, detail],
+        separators=(",", ":"),
+        ensure_ascii=True,
+    )
+
+
+def event_hash(prev_hash: str, at, who, action, entity, entity_id, patient_id, detail) -> str:
+    body = canonical(at, who, action, entity, entity_id, patient_id, detail)
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def detail_text(detail: dict) -> str:
+    return json.dumps(detail, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def append_raw(conn, action: str, entity: str, entity_id=None, *, patient_id=None, **detail) -> str:
+    """Append one event on a raw DBAPI connection, in its own BEGIN IMMEDIATE transaction."""
+    from caseload.services.common import actor
+
+    at = datetime.now(UTC).replace(tzinfo=None)
+    who = actor()
+    eid = None if entity_id is None else str(entity_id)
+    text = detail_text(detail)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        row = conn.execute("SELECT hash FROM audit_event ORDER BY id DESC LIMIT 1").fetchone()
+        prev = row[0] if row else GENESIS
+        h = event_hash(prev, at, who, action, entity, eid, patient_id, text)
+        conn.execute(
+            "INSERT INTO audit_event (at, actor, action, entity, entity_id, patient_id, detail, "
+            "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (at.strftime(STORED_FORMAT), who, action, entity, eid, patient_id, text, prev, h),
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return h

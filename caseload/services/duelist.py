@@ -1,0 +1,182 @@
+"""The due list: open follow-ups of active patients, classified and ranked for one day.
+
+This is the cron path, so it runs on a raw keyed DBAPI connection (no SQLAlchemy
+or SQLModel import: those alone cost more than the whole list should). The
+window test runs in SQL so that only rows that belong on the list leave SQLite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from caseload.services import schedule
+
+STATUS_ORDER = {schedule.OVERDUE: 0, schedule.DUE: 1, schedule.UPCOMING: 2}
+# Follow-ups may not set a window opening more than this many days before due, so the
+# due list can bound its index scan (the follow-up service enforces the same limit).
+MAX_WINDOW_BEFORE = 60
+
+
+@dataclass
+class DueList:
+    day: date
+    days: int
+    items: list[dict] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        c = {schedule.OVERDUE: 0, schedule.DUE: 0, schedule.UPCOMING: 0}
+        for item in self.items:
+            c[item["status"]] += 1
+        return c
+
+
+def _window_sql(column: str, which: int, overrides: Mapping[str, tuple[int, int]]) -> str:
+    """``coalesce(f.window_X, CASE f.kind …)``: the effective window, in SQL."""
+    table = {**schedule.DEFAULT_WINDOWS, **(overrides or {})}
+    cases = " ".join(f"WHEN '{kind}' THEN {int(w[which])}" for kind, w in sorted(table.items()))
+    default = int(schedule.FALLBACK_WINDOW[which])
+    return f"coalesce({column}, CASE f.kind {cases} ELSE {default} END)"
+
+
+def _query(overrides: Mapping[str, tuple[int, int]]) -> str:
+    before = _window_sql("f.window_before", 0, overrides)
+    return f"""
+    SELECT f.id, p.external_id, p.given_name, p.family_name, p.preferred_name,
+           f.title, f.kind, f.due_on, f.window_before, f.window_after, f.priority,
+           f.transition_id, p.phone, p.language, p.risk,
+           (SELECT max(c.at) FROM contact c WHERE c.patient_id = f.patient_id),
+           (SELECT max(c.at) FROM contact c
+             WHERE c.patient_id = f.patient_id AND c.outcome = 'reached')
+      FROM followup f JOIN patient p ON p.id = f.patient_id
+     WHERE f.status = 'open'
+       AND f.due_on <= :horizon
+       AND (f.due_on <= :lookahead
+            OR julianday(f.due_on) - julianday(:today) <= {before})
+       AND p.status = 'active'
+    """
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text[:10]) if text else None
+
+
+def _local_day(stamp: str | None) -> date | None:
+    """A stored UTC timestamp's calendar date in local time."""
+    if not stamp:
+        return None
+    dt = datetime.fromisoformat(stamp).replace(tzinfo=UTC)
+    return dt.astimezone().date()
+
+
+def build(
+    conn,
+    day: date,
+    days: int = 0,
+    *,
+    windows: Mapping[str, tuple[int, int]] | None = None,
+) -> DueList:
+    """The due list for ``day`` with ``days`` of look-ahead, ordered by status then score."""
+    if days < 0:
+        raise ValueError("days must be >= 0")
+    lookahead = day + timedelta(days=days)
+    horizon = day + timedelta(days=max(days, MAX_WINDOW_BEFORE))
+    rows = conn.execute(
+        _query(windows or {}),
+        {
+            "horizon": horizon.isoformat(),
+            "lookahead": lookahead.isoformat(),
+            "today": day.isoformat(),
+        },
+    ).fetchall()
+    items = []
+    for (
+        fid,
+        ext,
+        given,
+        family,
+        preferred,
+        title,
+        kind,
+        due_text,
+        wb,
+        wa,
+        prio,
+        transition_id,
+        phone,
+        language,
+        risk,
+        last_at,
+        reached_at,
+    ) in rows:
+        due_on = date.fromisoformat(due_text[:10])
+        window = schedule.window_for(kind, wb, wa, windows)
+        standing = schedule.classify(due_on, day, window, days)
+        if standing.status == schedule.LATER:
+            continue
+        reached_on = _local_day(reached_at)
+        parts = schedule.priority_breakdown(
+            risk=risk,
+            kind=kind,
+            priority=prio,
+            days_overdue=standing.days_overdue,
+            transition=transition_id is not None,
+            days_since_reached=None if reached_on is None else (day - reached_on).days,
+        )
+        items.append(
+            {
+                "followup_id": fid,
+                "patient_external_id": ext,
+                "patient_name": f"{given} {family}",
+                "preferred_name": preferred,
+                "title": title,
+                "kind": kind,
+                "due_on": due_on,
+                "status": standing.status,
+                "days_overdue": standing.days_overdue,
+                "missed": standing.missed,
+                "phone": phone,
+                "language": language,
+                "risk": risk,
+                "last_contact_on": _local_day(last_at),
+                "priority_score": sum(p for _, p in parts),
+                "priority_reasons": [
+                    f"{label} +{pts}" if pts > 0 else f"{label} {pts}" for label, pts in parts
+                ],
+            }
+        )
+    items.sort(
+        key=lambda i: (
+            STATUS_ORDER[i["status"]],
+            -i["priority_score"],
+            i["due_on"],
+            i["followup_id"],
+        )
+    )
+    return DueList(day=day, days=days, items=items)
+
+
+# --- redaction -------------------------------------------------------------------------
+
+
+def initials(name: str | None) -> str:
+    parts = [p for p in (name or "").replace("-", " ").split() if p]
+    return " ".join(f"{p[0].upper()}." for p in parts) or "?"
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """Keep the last two digits only: enough to tell numbers apart, not to dial."""
+    if not phone:
+        return phone
+    digits = [c for c in phone if c.isdigit()]
+    tail = "".join(digits[-2:])
+    return "•" * max(len(digits) - 2, 3) + tail
+
+
+def redact(item: dict) -> dict:
+    out = dict(item)
+    out["patient_name"] = initials(item["patient_name"])
+    out["preferred_name"] = initials(item["preferred_name"]) if item.get("preferred_name") else None
+    out["phone"] = mask_phone(item.get("phone"))
+    return out

@@ -1,0 +1,146 @@
+"""The follow-up engine's pure rules: windows, classification, business days, priority score.
+
+Nothing here touches the store: every function is a function of its arguments
+(including "today"), which is what lets hypothesis check them against plain
+reference implementations. *Overdue* and *missed* are computed here, never stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+# Default windows per kind: (days before due it shows as due, days after due until missed).
+# Chosen from how programs run them: a transition call has no slack (the 2-business-day
+# rule is the window), screenings and plan reviews have weeks.
+DEFAULT_WINDOWS: dict[str, tuple[int, int]] = {
+    "call": (0, 3),
+    "visit": (2, 7),
+    "med_review": (3, 14),
+    "screening": (7, 30),
+    "appointment": (0, 0),
+    "transition_call": (0, 0),
+    "transition_visit": (1, 3),
+    "care_plan_review": (7, 14),
+    "other": (0, 7),
+}
+FALLBACK_WINDOW = (0, 7)
+
+OVERDUE = "overdue"
+DUE = "due"
+UPCOMING = "upcoming"
+LATER = "later"
+
+
+def window_for(
+    kind: str,
+    before: int | None,
+    after: int | None,
+    overrides: Mapping[str, tuple[int, int]] | None = None,
+) -> tuple[int, int]:
+    """The follow-up's own window, else the configured one for its kind, else the default."""
+    base = (overrides or {}).get(kind) or DEFAULT_WINDOWS.get(kind, FALLBACK_WINDOW)
+    return (base[0] if before is None else before, base[1] if after is None else after)
+
+
+@dataclass(frozen=True)
+class Standing:
+    status: str  # overdue | due | upcoming | later
+    days_overdue: int
+    missed: bool
+
+
+def classify(due_on: date, today: date, window: tuple[int, int], lookahead_days: int = 0) -> Standing:
+    """Where an open follow-up stands on ``today``.
+
+    overdue: past its due date (and missed once more than ``after`` days past it);
+    due: due on ``today``;
+    upcoming: due later, and either its window is open (it shows from ``before``
+    days ahead) or it falls within ``lookahead_days``;
+    later: not on the list yet.
+    """
+    before, after = window
+    days = (today - due_on).days
+    if days > 0:
+        return Standing(OVERDUE, days, days > after)
+    if days == 0:
+        return Standing(DUE, 0, False)
+    if -days <= max(before, lookahead_days):
+        return Standing(UPCOMING, 0, False)
+    return Standing(LATER, 0, False)
+
+
+# --- business days --------------------------------------------------------------
+
+
+def parse_holidays(values: Iterable[str | date]) -> frozenset[date]:
+    out = set()
+    for v in values:
+        out.add(v if isinstance(v, date) else date.fromisoformat(str(v)))
+    return frozenset(out)
+
+
+def is_business_day(d: date, holidays: frozenset[date] = frozenset()) -> bool:
+    return d.weekday() < 5 and d not in holidays
+
+
+def add_business_days(start: date, n: int, holidays: frozenset[date] = frozenset()) -> date:
+    """The n-th business day after ``start`` (n >= 0; n = 0 is ``start`` itself)."""
+    if n < 0:
+        raise ValueError("n must be >= 0")
+    d = start
+    while n > 0:
+        d += timedelta(days=1)
+        if is_business_day(d, holidays):
+            n -= 1
+    return d
+
+
+# --- priority score -----------------------------------------------------------------
+
+RISK_POINTS = {"high": 30, "medium": 15, "low": 0}
+KIND_POINTS = {
+    "transition_call": 25,
+    "transition_visit": 20,
+    "med_review": 10,
+    "visit": 8,
+    "appointment": 8,
+    "call": 5,
+    "screening": 3,
+    "care_plan_review": 3,
+}
+PRIORITY_POINTS = {1: 20, 2: 10, 3: 0, 4: -5}
+
+
+def priority_breakdown(
+    *,
+    risk: str,
+    kind: str,
+    priority: int,
+    days_overdue: int,
+    transition: bool,
+    days_since_reached: int | None,
+) -> list[tuple[str, int]]:
+    """The parts of the priority score, each named, so people can see why an item ranks high."""
+    parts: list[tuple[str, int]] = [
+        (f"risk {risk}", RISK_POINTS.get(risk, 0)),
+        (f"kind {kind}", KIND_POINTS.get(kind, 0)),
+    ]
+    if PRIORITY_POINTS.get(priority, 0):
+        parts.append((f"priority {priority}", PRIORITY_POINTS[priority]))
+    if days_overdue > 0:
+        parts.append((f"{days_overdue} days overdue", min(2 * days_overdue, 40)))
+    if transition:
+        parts.append(("transition of care", 20))
+    if days_since_reached is None:
+        parts.append(("never reached", 15))
+    elif days_since_reached > 60:
+        parts.append((f"not reached for {days_since_reached} days", 15))
+    elif days_since_reached > 30:
+        parts.append((f"not reached for {days_since_reached} days", 8))
+    return [(label, pts) for label, pts in parts if pts]
+
+
+def priority_score(**kwargs) -> int:
+    return sum(p for _, p in priority_breakdown(**kwargs))
