@@ -206,3 +206,28 @@ app.command("hold", help="Put a patient on hold: no follow-ups due, no reminders
 app.command("reactivate", help="Make a held or discharged patient active again.")(
     _status_command("active", "is active again")
 )
+
+
+@app.command("transition")
+def transition(
+    ctx: typer.Context,
+    patient_id: str = typer.Argument(..., metavar="ID", help="The patient's external id."),
+    discharged_on: str = typer.Option(
+        ..., "--discharged-on", help="The day they left hospital (any date form)."
+    ),
+    facility: str = typer.Option(None, "--facility", help="The hospital or facility."),
+    reason: str = typer.Option(None, "--reason", help="Why they were admitted."),
+) -> None:
+    """Record a hospital discharge: creates the 2-business-day call and the 7/14-day visit."""
+    from caseload.services import schedule, transitions
+
+    day = parse_date_option(discharged_on, "discharged_on")
+    st = state(ctx)
+    holidays = schedule.parse_holidays(st.config().holidays)
+    with st.session(write=True) as s:
+        t = transitions.record_discharge(
+            s, patient_id, discharged_on=day, facility=facility, reason=reason, holidays=holidays
+        )
+    say(f"Recorded the hospital discharge of patient {patient_id} on {day.isoformat()}.")
+    for f in t["followups"]:
+        say(f"  follow-up {f['id']}: {f['title']}, due {f['due_on'].isoformat()}")
