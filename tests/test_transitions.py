@@ -60,7 +60,7 @@ def test_configured_holidays_are_skipped(cli, tmp_path):
         "transition",
         "P-1",
         "--discharged-on",
-        "2026-11-25",
+        "2025-11-26",
         env={"CASELOAD_CONFIG": str(cfg)},
     )
     assert "due 2025-12-02" in r.stderr  # Wed -> skip Thu, Fri, Sat, Sun -> Mon (1), Tue (2)
