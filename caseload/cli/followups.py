@@ -1,7 +1,216 @@
-"""`caseload followups …`."""
+"""`caseload followups …`: add, list, show, done, cancel."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import typer
 
-app = typer.Typer(rich_markup_mode=None, help="Followups.", no_args_is_help=True)
+from caseload.cli.common import (
+    FORMAT_OPTION,
+    LIMIT_OPTION,
+    Format,
+    emit,
+    option_hint,
+    parse_date_option,
+    parse_when_option,
+    say,
+    show_record,
+    state,
+)
+from caseload.enums import ContactMethod, ContactOutcome, FollowUpKind
+
+app = typer.Typer(
+    rich_markup_mode=None,
+    help="Follow-ups: add, list, show, done, cancel.",
+    no_args_is_help=True,
+)
+
+
+class StatusFilter(StrEnum):
+    open = "open"
+    done = "done"
+    cancelled = "cancelled"
+    all = "all"
+
+
+# Kept in step with caseload.services.followups.FIELDS (not imported: that costs SQLModel).
+COLUMNS = [
+    "id",
+    "patient_external_id",
+    "title",
+    "kind",
+    "due_on",
+    "status",
+    "priority",
+    "rrule",
+    "from_completion",
+    "window_before",
+    "window_after",
+    "series_id",
+    "completed_at",
+    "completed_contact_id",
+    "notes",
+    "cancelled_reason",
+]
+TABLE_COLUMNS = [
+    "id",
+    "patient_external_id",
+    "due_on",
+    "kind",
+    "title",
+    "priority",
+    "status",
+    "rrule",
+]
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    patient_id: str = typer.Argument(..., metavar="ID", help="The patient's external id."),
+    title: str = typer.Option(..., "--title", help="What is to be done."),
+    due: str = typer.Option(..., "--due", metavar="D", help="Due date (ISO, today, +3d, mon…)."),
+    kind: FollowUpKind = typer.Option(FollowUpKind.call, "--kind"),
+    every: str = typer.Option(
+        None,
+        "--every",
+        metavar="RRULE",
+        help="Repeat: daily, weekly, biweekly, monthly, quarterly, or an RRULE "
+        "(FREQ=WEEKLY;BYDAY=MO).",
+    ),
+    from_completion: bool = typer.Option(
+        False, "--from-completion", help="Count the next one from when this one is done."
+    ),
+    priority: int = typer.Option(3, "--priority", min=1, max=4, help="1 urgent .. 4 low."),
+    window_before: int = typer.Option(
+        None, "--window-before", min=0, metavar="N", help="Show it from N days before due."
+    ),
+    window_after: int = typer.Option(
+        None, "--window-after", min=0, metavar="N", help="Missed N days after due."
+    ),
+    note: str = typer.Option(None, "--note", help="Notes for whoever does it."),
+) -> None:
+    """Schedule a follow-up for a patient (recurring with --every)."""
+    due_on = parse_date_option(due, "due")
+    rule = _rule_option(every, due_on)
+    if from_completion and rule is None:
+        raise typer.BadParameter("needs --every", param_hint=option_hint("from_completion"))
+    from caseload.services import followups
+
+    with state(ctx).session(write=True) as s:
+        f = followups.add(
+            s,
+            patient_id,
+            title=title,
+            due_on=due_on,
+            kind=kind.value,
+            window_before=window_before,
+            window_after=window_after,
+            priority=priority,
+            rrule=rule,
+            from_completion=from_completion,
+            notes=note,
+        )
+    say(f"Added follow-up {f['id']} for patient {patient_id}, due {f['due_on'].isoformat()}.")
+
+
+def _rule_option(every: str | None, due_on) -> str | None:
+    """Check --every before the store opens: a bad rule is bad usage (exit 2)."""
+    if every is None:
+        return None
+    from caseload.services.followups import BadRule, check_rrule
+
+    try:
+        return check_rrule(every, due_on)
+    except BadRule as exc:
+        raise typer.BadParameter(exc.detail, param_hint=option_hint("every")) from None
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    patient_id: str = typer.Argument(
+        None, metavar="[PATIENT_ID]", help="Only this patient's follow-ups."
+    ),
+    status: StatusFilter = typer.Option(StatusFilter.open, "--status", help="Which to list."),
+    fmt: Format = FORMAT_OPTION,
+    limit: int = LIMIT_OPTION,
+) -> None:
+    """List follow-ups by due date (open ones unless --status)."""
+    from caseload.services import followups
+
+    with state(ctx).session() as s:
+        rows = followups.list_followups(
+            s, patient_id, status=None if status is StatusFilter.all else status.value, limit=limit
+        )
+    emit(rows, fmt, columns=COLUMNS, table_columns=TABLE_COLUMNS)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    followup_id: int = typer.Argument(..., metavar="FOLLOWUP_ID"),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Show one follow-up."""
+    from caseload.services import followups
+
+    with state(ctx).session() as s:
+        f = followups.get(s, followup_id)
+    show_record(f, fmt, title=f"Follow-up {followup_id}")
+
+
+@app.command("done")
+def done(
+    ctx: typer.Context,
+    followup_id: int = typer.Argument(..., metavar="FOLLOWUP_ID"),
+    outcome: ContactOutcome = typer.Option(ContactOutcome.reached, "--outcome"),
+    note: str = typer.Option(None, "--note", help="The note of the contact that completed it."),
+    method: ContactMethod = typer.Option(
+        None, "--method", help="How it was done (default from the kind: call → phone…)."
+    ),
+    at: str = typer.Option(None, "--at", metavar="WHEN", help="When it was done; default now."),
+) -> None:
+    """Complete a follow-up (late is fine): records the contact, schedules the next."""
+    when = parse_when_option(at, "at")
+    from caseload.services import followups
+
+    with state(ctx).session(write=True) as s:
+        f = followups.complete(
+            s,
+            followup_id,
+            outcome=outcome.value,
+            method=None if method is None else method.value,
+            note=note,
+            at=when,
+        )
+    say(f"Completed follow-up {followup_id}; recorded contact {f['contact_id']}.")
+    nxt = f["next"]
+    if nxt is not None:
+        say(f"Next follow-up {nxt['id']} due {nxt['due_on'].isoformat()}.")
+    elif f["rrule"]:
+        say("The series has ended.")
+
+
+@app.command("cancel")
+def cancel(
+    ctx: typer.Context,
+    followup_id: int = typer.Argument(..., metavar="FOLLOWUP_ID"),
+    reason: str = typer.Option(None, "--reason", help="Why (kept with the follow-up)."),
+    series: bool = typer.Option(
+        False, "--series", help="Cancel every open one of its series: stops the recurrence."
+    ),
+) -> None:
+    """Cancel a follow-up; a recurring one skips to the next unless --series."""
+    from caseload.services import followups
+
+    with state(ctx).session(write=True) as s:
+        rows = followups.cancel(s, followup_id, reason=reason, series=series)
+    if series:
+        say(f"Cancelled {len(rows)} follow-up(s) of the series of follow-up {followup_id}.")
+    else:
+        say(f"Cancelled follow-up {followup_id}.")
+        nxt = rows[0].get("next")
+        if nxt is not None:
+            say(f"Next follow-up {nxt['id']} due {nxt['due_on'].isoformat()}.")
