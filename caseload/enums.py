@@ -71,6 +71,20 @@ class GoalStatus(StrEnum):
     cancelled = "cancelled"
 
 
+class ProblemCategory(StrEnum):
+    medical = "medical"
+    behavioral = "behavioral"
+    social = "social"
+    other = "other"
+
+
+class InterventionStatus(StrEnum):
+    planned = "planned"
+    active = "active"
+    done = "done"
+    stopped = "stopped"
+
+
 class ReferralStatus(StrEnum):
     sent = "sent"
     accepted = "accepted"

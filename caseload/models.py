@@ -1,7 +1,8 @@
 """The SQLModel tables and the enums of the domain; no queries live here.
 
 Enumerated values are stored as plain strings (checked by the services) so a
-new value needs no table rebuild. Timestamps are naive UTC; dates are calendar
+new value needs no table rebuild. Timestamps are timezone-aware UTC (SQLModel stores
+them as UTC and returns them aware); dates are calendar
 dates. Field names are the public names of SPEC (``--format json`` keys and
 import columns), so exporters and importers can map them one to one.
 """
@@ -21,7 +22,9 @@ from caseload.enums import (  # noqa: F401  (re-exported: models own the domain'
     FollowUpKind,
     FollowUpStatus,
     GoalStatus,
+    InterventionStatus,
     PatientStatus,
+    ProblemCategory,
     ReferralStatus,
     ReminderStatus,
     Risk,
