@@ -60,7 +60,12 @@ class State:
 
             busy = self.config().busy_timeout_ms
             conn = connect(self.db, self.key(), busy_timeout_ms=busy)
-            if not schema.check_revision(schema.read_revision(conn)):
+            try:
+                at_head = schema.check_revision(schema.read_revision(conn))
+            except BaseException:
+                conn.close()
+                raise
+            if not at_head:
                 conn.close()
                 self.engine()  # upgrades the schema (with a backup first)
                 self.close()

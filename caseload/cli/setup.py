@@ -24,6 +24,8 @@ def init(ctx: typer.Context) -> None:
     timeout = st.config().keyring_timeout
     plan = rekey.plan_new_key(db, st.key_file, timeout=timeout, reuse_file=True)
     created = False
+    # A key file written for this store goes away with it if the store is not made.
+    new_key_file = plan.kind == "file" and plan.key_file is not None and not plan.key_file.exists()
     try:
         rekey.keep_new_key(plan, db, timeout=timeout)
         create_file(db)
@@ -37,6 +39,8 @@ def init(ctx: typer.Context) -> None:
             db.unlink(missing_ok=True)
         if plan.kind == "keyring":
             keys.keyring_delete(db, timeout)
+        if new_key_file and plan.key_file is not None:
+            plan.key_file.unlink(missing_ok=True)
         raise
     recovery = keys.recovery_key_for(keys.derived_raw_key(plan.key, db))
     say(f"Created an encrypted store at {db}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from caseload.errors import StoreBusy, StoreLocked, StoreMissing
+from caseload.errors import CaseloadError, StoreBusy, StoreLocked, StoreMissing
 from caseload.store.keys import Key
 
 WRONG_KEY = "wrong key or not a caseload database"
@@ -25,8 +25,11 @@ def create_file(path: Path) -> None:
     """Create an empty store file with mode 0600 (SQLite gives its -wal/-shm the same mode)."""
     from caseload.paths import ensure_private_dir
 
-    ensure_private_dir(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        ensure_private_dir(path.parent)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:  # a folder that is a file, a read-only disk: say so, no traceback
+        raise CaseloadError(f"cannot create the store at {path}: {exc.strerror}") from None
     os.close(fd)
 
 

@@ -49,7 +49,11 @@ def open_store(path: Path, key: Key, *, busy_timeout_ms: int = 10000, upgrade: b
     if upgrade:
         from caseload.store.schema import ensure_schema
 
-        ensure_schema(engine)
+        try:
+            ensure_schema(engine)
+        except BaseException:
+            engine.dispose()  # a refused store (say, from a newer caseload) is let go at once
+            raise
     return engine
 
 

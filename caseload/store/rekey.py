@@ -52,6 +52,9 @@ def plan_new_key(
     failure = keys.keyring_set(db_path, key, timeout)
     if failure is None:
         return KeyPlan(key, "keyring")
+    # A backend that failed or timed out part-way may still end up holding the entry;
+    # a stray key there would be tried (and fail) before the passphrase on every open.
+    keys.keyring_delete(db_path, timeout)
     return KeyPlan(keys.prompt_new_passphrase(), "passphrase")
 
 
