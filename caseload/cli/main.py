@@ -15,6 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from caseload import __version__
+from caseload.cli import audit as audit_cli
 from caseload.cli import careplans as careplans_cli
 from caseload.cli import careteam as careteam_cli
 from caseload.cli import contacts as contacts_cli
@@ -22,9 +23,11 @@ from caseload.cli import demo as demo_cli
 from caseload.cli import due as due_cli
 from caseload.cli import followups as followups_cli
 from caseload.cli import keys as keys_cli
+from caseload.cli import ops as ops_cli
 from caseload.cli import patients as patients_cli
 from caseload.cli import referrals as referrals_cli
 from caseload.cli import setup as setup_cli
+from caseload.cli import transfer as transfer_cli
 from caseload.cli.common import State, say
 from caseload.errors import CaseloadError
 
@@ -127,6 +130,8 @@ def main(
 setup_cli.register(app)
 demo_cli.register(app)
 due_cli.register(app)
+transfer_cli.register(app)
+ops_cli.register(app)
 app.add_typer(patients_cli.app, name="patients")
 app.add_typer(contacts_cli.app, name="contacts")
 app.add_typer(followups_cli.app, name="followups")
@@ -134,6 +139,7 @@ app.add_typer(careplans_cli.app, name="careplans")
 app.add_typer(careteam_cli.app, name="careteam")
 app.add_typer(referrals_cli.app, name="referrals")
 app.add_typer(keys_cli.app, name="key")
+app.add_typer(audit_cli.app, name="audit")
 
 
 def run() -> None:
