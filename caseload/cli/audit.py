@@ -4,4 +4,56 @@ from __future__ import annotations
 
 import typer
 
+from caseload.cli.common import FORMAT_OPTION, LIMIT_OPTION, Format, emit, say, state
+
 app = typer.Typer(rich_markup_mode=None, help="The audit log.", no_args_is_help=True)
+
+COLUMNS = [
+    "id",
+    "at",
+    "actor",
+    "action",
+    "entity",
+    "entity_id",
+    "patient_id",
+    "detail",
+    "prev_hash",
+    "hash",
+]
+TABLE_COLUMNS = ["id", "at", "actor", "action", "entity", "entity_id", "patient_id", "detail"]
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    patient: str = typer.Option(None, "--patient", help="Only events about this patient (ID)."),
+    fmt: Format = FORMAT_OPTION,
+    limit: int = LIMIT_OPTION,
+) -> None:
+    """List audit events, oldest first (with --limit, the latest N)."""
+    from caseload.services import audit, patients
+
+    with state(ctx).session() as s:
+        patient_id = patients.get_row(s, patient).id if patient is not None else None
+        rows = audit.list_events(s, patient_id=patient_id, limit=limit)
+    emit(rows, fmt, columns=COLUMNS, table_columns=TABLE_COLUMNS)
+
+
+@app.command("verify")
+def verify(ctx: typer.Context) -> None:
+    """Walk the hash chain; report each edited or missing event by its position."""
+    from caseload.errors import CaseloadError
+    from caseload.services.doctor import verify_chain
+
+    with state(ctx).session() as s:
+        count, problems = verify_chain(s)
+    if problems:
+        for line in problems:
+            typer.echo(line)
+        raise CaseloadError(
+            f"the audit log is broken: {len(problems)} problem(s) among {count} events",
+            hint="an event was edited or deleted outside caseload; compare with a backup",
+        )
+    typer.echo(f"audit log OK: {count} events")
+    if count == 0:
+        say("(the log is empty)")

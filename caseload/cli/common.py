@@ -52,6 +52,17 @@ class State:
             )
         return self._key
 
+    def rotation_hint(self, exc: Exception) -> None:
+        """A wrong key next to a half-finished rotation: say how to finish it."""
+        from caseload.errors import StoreLocked
+        from caseload.store.keys import key_file_from_env
+
+        kf = key_file_from_env(self.key_file)
+        if isinstance(exc, StoreLocked) and kf is not None and not exc.hint:
+            pending = kf.with_name(kf.name + ".new")
+            if pending.exists():
+                exc.hint = f"an interrupted `caseload key rotate` left {pending}: run `caseload key rotate` to finish it"
+
     def raw(self):
         """A keyed DBAPI connection at schema head, without SQLAlchemy: the cron fast path."""
         if self._raw is None:
@@ -59,7 +70,11 @@ class State:
             from caseload.store.connect import connect
 
             busy = self.config().busy_timeout_ms
-            conn = connect(self.db, self.key(), busy_timeout_ms=busy)
+            try:
+                conn = connect(self.db, self.key(), busy_timeout_ms=busy)
+            except CaseloadError as exc:
+                self.rotation_hint(exc)
+                raise
             try:
                 at_head = schema.check_revision(schema.read_revision(conn))
             except BaseException:
@@ -78,9 +93,13 @@ class State:
         if self._engine is None:
             from caseload.store.engine import open_store
 
-            self._engine = open_store(
-                self.db, self.key(), busy_timeout_ms=self.config().busy_timeout_ms
-            )
+            try:
+                self._engine = open_store(
+                    self.db, self.key(), busy_timeout_ms=self.config().busy_timeout_ms
+                )
+            except CaseloadError as exc:
+                self.rotation_hint(exc)
+                raise
         return self._engine
 
     def session(self, *, write: bool = False):

@@ -1,17 +1,19 @@
-"""`caseload key …`: opening a store with its recovery key and putting a fresh key in place."""
+"""`caseload key …`: recover with the recovery key, rotate to a new key, export the key for cron."""
 
 from __future__ import annotations
 
 import getpass
+import os
 import sys
+from pathlib import Path
 
 import typer
 
 from caseload.cli.common import say, state
-from caseload.errors import UsageError
+from caseload.errors import CaseloadError, UsageError
 
 app = typer.Typer(
-    rich_markup_mode=None, help="Keys: recover access with the recovery key.", no_args_is_help=True
+    rich_markup_mode=None, help="Keys: recover, rotate, export.", no_args_is_help=True
 )
 
 
@@ -56,3 +58,127 @@ def recover(ctx: typer.Context) -> None:
     say(f"The store has a fresh key, kept in {plan.where()}.")
     say("New recovery key (the old one no longer works):")
     say(f"  {recovery}")
+
+
+def _new_passphrase():
+    from caseload.store import keys
+
+    value = os.environ.get("CASELOAD_NEW_PASSPHRASE")
+    if value:
+        return keys.Key(value, raw=False, source="CASELOAD_NEW_PASSPHRASE")
+    if not keys.stdin_is_terminal():
+        raise UsageError(
+            "this store's key is a passphrase: set CASELOAD_NEW_PASSPHRASE to the new one"
+        )
+    return keys.prompt_new_passphrase()
+
+
+def _show_recovery(db: Path, key) -> None:
+    from caseload.store import keys
+
+    say("New recovery key (the old one no longer opens the store; backups made")
+    say("before now still need it, so keep it as long as you keep those):")
+    say(f"  {keys.recovery_key_for(keys.derived_raw_key(key, db))}")
+
+
+def _record(db: Path, key, action: str, **detail) -> None:
+    from caseload.services import audit
+    from caseload.store.engine import open_store, session
+
+    engine = open_store(db, key)
+    try:
+        with session(engine, write=True) as s:
+            audit.record(s, action, "store", None, **detail)
+    finally:
+        engine.dispose()
+
+
+@app.command("rotate")
+def rotate(
+    ctx: typer.Context,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Confirm without asking."),
+) -> None:
+    """Re-encrypt the store under a new key, kept where the old one was.
+
+    An automatic backup comes first. A key file gets a new random key (written to
+    FILE.new first, renamed over FILE once the store opens with it); a keyring
+    entry gets a new random key; a passphrase store takes its new passphrase
+    from CASELOAD_NEW_PASSPHRASE or the prompt. A new recovery key is shown.
+    """
+    from caseload.cli.ops import confirm_or_refuse, crash_point
+    from caseload.services import audit
+    from caseload.store import keys, rekey
+    from caseload.store.backup import backup_before
+
+    st = state(ctx)
+    confirm_or_refuse(
+        yes,
+        "key rotate replaces the store's key",
+        f"Re-encrypt the store at {st.db} under a new key?",
+    )
+    timeout = st.config().keyring_timeout
+    key_file = keys.key_file_from_env(st.key_file)
+    finished = rekey.finish_interrupted(st.db, key_file, timeout)
+    if finished is not None:
+        _record(
+            st.db,
+            finished,
+            "key.rotate",
+            key_kept_in="file" if key_file else "keyring",
+            finished_interrupted=True,
+        )
+        say("Finished an interrupted key rotation: the new key opened the store and is now")
+        say(f"kept in {key_file if key_file is not None else 'the keyring'}.")
+        _show_recovery(st.db, finished)
+        return
+    old = st.key()
+    kind = rekey.rotation_kind(old)
+    new = _new_passphrase() if kind == "passphrase" else keys.new_raw_key(old.source)
+    engine = st.engine()  # the old key must open the store (exit 3 otherwise)
+    saved = backup_before(engine, "rotate")
+    with st.session(write=True) as s:
+        audit.record(s, "store.backup", "store", None, kind="automatic", reason="rotate")
+    st.close()  # no connection may stay open across the rekey
+    rekey.stash_pending(kind, st.db, key_file, new, timeout)
+    crash_point("pending")
+    try:
+        rekey.rekey(st.db, old, new)
+    except BaseException:
+        rekey.finish_interrupted(st.db, key_file, timeout)  # drops the unused pending key
+        raise
+    crash_point("rekey")
+    rekey.promote(kind, st.db, key_file, new, timeout)
+    _record(st.db, new, "key.rotate", key_kept_in=kind)
+    where = {"file": f"key file {key_file}", "keyring": "the OS keyring"}.get(
+        kind, "your new passphrase"
+    )
+    say(f"The store has a new key, kept in {where}.")
+    say(f"An automatic backup (with the old key) was taken first: {saved}")
+    if kind == "passphrase" and old.source == "CASELOAD_PASSPHRASE":
+        say("Set CASELOAD_PASSPHRASE to the new passphrase wherever you use it (cron too).")
+    _show_recovery(st.db, new)
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    to: Path = typer.Option(..., "--to", metavar="FILE", help="A new file for the key (0600)."),
+) -> None:
+    """Write the store's current key to a new 0600 file, for cron (--key-file FILE)."""
+    from caseload.paths import ensure_private_dir
+    from caseload.services import audit
+    from caseload.store import keys
+    from caseload.store.connect import connect
+
+    st = state(ctx)
+    to = to.expanduser()
+    if to.exists():
+        raise CaseloadError(f"{to} exists already; choose a new file")
+    key = st.key()
+    connect(st.db, key).close()  # only a key that opens the store is written out
+    ensure_private_dir(to.parent)
+    keys.write_key_file(to, key)
+    with st.session(write=True) as s:
+        audit.record(s, "key.export", "store", None)
+    say(f"Wrote the store's key to {to} (mode 0600). Anyone with this file can read the store.")
+    say(f"Use it with: caseload --key-file {to} …  (or CASELOAD_KEY_FILE={to})")

@@ -1,7 +1,9 @@
 """Encrypted copies of the store through ``sqlcipher_export`` (SQLCipher 4 disables the backup API).
 
 A copy is written to a temporary name, reopened with its key to verify it,
-then renamed into place with mode 0600.
+then renamed into place with mode 0600. A restore checks the backup first,
+stages an encrypted copy under the store's own key, puts the current store
+aside, and puts it back if the restored one does not verify.
 """
 
 from __future__ import annotations
@@ -12,9 +14,28 @@ from pathlib import Path
 
 from caseload.errors import CaseloadError
 from caseload.store.connect import connect
-from caseload.store.keys import Key
+from caseload.store.keys import Key, derived_raw_key
 
 KEEP_AUTOMATIC = 5
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def salted(key: Key, db_path: Path) -> Key:
+    """The key for a copy of ``db_path`` that keeps the store's salt.
+
+    A passphrase given to ``ATTACH … KEY`` would draw a fresh salt, so the copy
+    would open with the passphrase but no longer with the recovery key. The raw
+    derived key plus the store's salt (``x'<key><salt>'``) gives a copy that
+    opens with both. A raw key does not depend on the salt and is used as is.
+    """
+    if key.raw:
+        return key
+    with open(db_path, "rb") as fh:
+        salt = fh.read(16)
+    return Key(derived_raw_key(key, db_path) + salt.hex(), raw=True, source=key.source)
 
 
 def export_copy(dbapi_conn, dest: Path, key: Key) -> None:
@@ -23,7 +44,10 @@ def export_copy(dbapi_conn, dest: Path, key: Key) -> None:
         raise CaseloadError(f"{dest} exists already; choose another file")
     tmp = dest.with_name(dest.name + ".partial")
     tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise CaseloadError(f"cannot write {dest}: {exc.strerror}") from None
     os.close(fd)
     try:
         path_literal = "'" + str(tmp).replace("'", "''") + "'"
@@ -55,11 +79,122 @@ def backup_before(engine, reason: str) -> Path:
     path: Path = engine.info["path"]
     folder = backups_dir(path)
     ensure_private_dir(folder)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    dest = folder / f"{path.stem}-{stamp}-{reason}.db"
+    dest = folder / f"{path.stem}-{_stamp()}-{reason}.db"
     with engine.connect() as conn:
-        export_copy(conn.connection.dbapi_connection, dest, engine.info["key"])
+        export_copy(conn.connection.dbapi_connection, dest, salted(engine.info["key"], path))
     automatic = sorted(folder.glob(f"{path.stem}-*.db"))
     for old in automatic[:-KEEP_AUTOMATIC]:
         old.unlink(missing_ok=True)
     return dest
+
+
+def manual_backup(engine, dest: Path, key: Key, *, force: bool) -> None:
+    """``caseload backup FILE``: a verified encrypted copy at ``dest`` (0600)."""
+    if dest.is_dir():
+        raise CaseloadError(f"{dest} is a folder; name the backup file")
+    if not dest.parent.is_dir():
+        raise CaseloadError(f"the folder {dest.parent} does not exist")
+    if dest.exists() and not force:
+        raise CaseloadError(f"{dest} exists already", hint="pass --force to replace it")
+    # With --force the old file stays whole until the new copy has verified.
+    staged = dest.with_name(dest.name + f".new-{os.getpid()}") if dest.exists() else dest
+    with engine.connect() as conn:
+        export_copy(conn.connection.dbapi_connection, staged, key)
+    if staged != dest:
+        os.replace(staged, dest)
+
+
+# --- restore ---------------------------------------------------------------------
+
+
+def check_backup(path: Path, key: Key):
+    """Open a backup with its key and check it: pages, HMACs, a schema this caseload knows.
+
+    Returns the open connection and the backup's schema revision. A wrong key
+    raises StoreLocked (exit 3); a damaged or foreign file raises CaseloadError.
+    """
+    import sqlcipher3
+
+    from caseload.store.schema import check_revision, read_revision
+
+    if not path.is_file():
+        raise CaseloadError(f"no backup at {path}")
+    conn = connect(path, key)
+    try:
+        try:
+            pages = conn.execute("PRAGMA integrity_check").fetchall()
+            hmacs = conn.execute("PRAGMA cipher_integrity_check").fetchall()
+        except sqlcipher3.DatabaseError:
+            pages, hmacs = [("unreadable",)], []
+        if pages != [("ok",)] or hmacs:
+            raise CaseloadError(
+                f"the backup {path} is damaged (it failed its integrity check)",
+                hint="nothing was changed; try an older backup",
+            )
+        revision = read_revision(conn)
+        if revision is None:
+            raise CaseloadError(f"{path} is not a caseload backup (it has no caseload schema)")
+        check_revision(revision)
+    except BaseException:
+        conn.close()
+        raise
+    return conn, revision
+
+
+def _move_with_sidecars(src: Path, dest: Path) -> None:
+    """Rename a store and its -wal/-shm together, so the WAL stays with its database."""
+    from caseload.paths import sidecars
+
+    os.replace(src, dest)
+    for side, moved in zip(sidecars(src), sidecars(dest), strict=True):
+        if side.exists():
+            os.replace(side, moved)
+
+
+def _remove_with_sidecars(path: Path) -> None:
+    from caseload.paths import sidecars
+
+    for p in (path, *sidecars(path)):
+        p.unlink(missing_ok=True)
+
+
+def verify_store(db: Path, key: Key) -> None:
+    conn = connect(db, key)
+    try:
+        if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            raise CaseloadError(f"the restored store at {db} failed its check")
+    finally:
+        conn.close()
+
+
+def restore(db: Path, backup: Path, backup_key: Key, store_key: Key) -> Path | None:
+    """Replace the store at ``db`` by the backup; returns where the old store was put aside.
+
+    The backup is re-encrypted under the store's own key (so the key source and,
+    for a raw key, the recovery key keep working). Nothing changes until the
+    backup has passed its checks; the old store comes back if the new one fails.
+    """
+    stamp = _stamp()
+    conn, _revision = check_backup(backup, backup_key)
+    staged = db.with_name(f"{db.name}.restoring-{stamp}")
+    try:
+        new_key = salted(store_key, db) if db.exists() else store_key
+        export_copy(conn, staged, new_key)
+    finally:
+        conn.close()
+    aside = db.with_name(f"{db.name}.before-restore-{stamp}") if db.exists() else None
+    try:
+        if aside is not None:
+            _move_with_sidecars(db, aside)
+        os.replace(staged, db)
+        verify_store(db, store_key)
+    except BaseException:
+        if aside is None:
+            _remove_with_sidecars(db)  # there was no store before: leave none
+        elif aside.exists():  # the old store was moved: bring it back
+            _remove_with_sidecars(db)
+            _move_with_sidecars(aside, db)
+        raise
+    finally:
+        _remove_with_sidecars(staged)
+    return aside

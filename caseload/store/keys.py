@@ -149,7 +149,7 @@ def write_key_file(path: Path, key: Key, *, replace: bool = False) -> None:
 # --- keyring -------------------------------------------------------------------
 
 
-def _with_timeout(fn, timeout: float):
+def with_timeout(fn, timeout: float):
     """Run a keyring call in a daemon thread so a hung backend cannot hang caseload."""
     box: dict = {}
 
@@ -177,7 +177,7 @@ def keyring_get(db_path: Path, timeout: float) -> Key | None:
 
         return keyring.get_password(SERVICE, keyring_username(db_path))
 
-    value, error = _with_timeout(get, timeout)
+    value, error = with_timeout(get, timeout)
     if error is not None or not value:
         return None
     return parse_key_text(value, "the keyring")
@@ -192,7 +192,7 @@ def keyring_set(db_path: Path, key: Key, timeout: float) -> str | None:
         keyring.set_password(SERVICE, keyring_username(db_path), key.secret)
         return True
 
-    value, error = _with_timeout(put, timeout)
+    value, error = with_timeout(put, timeout)
     if error is not None or not value:
         return f"{error.__class__.__name__}" if error else "no answer"
     return None
@@ -205,7 +205,7 @@ def keyring_delete(db_path: Path, timeout: float) -> None:
         keyring.delete_password(SERVICE, keyring_username(db_path))
         return True
 
-    _with_timeout(delete, timeout)
+    with_timeout(delete, timeout)
 
 
 # --- resolution ----------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Choosing where a new key lives, and changing a store's key in place.
 
 Used by ``init`` (a first key), ``key recover`` (a fresh key after the recovery
-key opened the store) and later ``key rotate``.
+key opened the store) and ``key rotate`` (a new key on demand, with a crash-safe order).
 """
 
 from __future__ import annotations
@@ -88,3 +88,129 @@ def rekey(db_path: Path, old: keys.Key, new: keys.Key) -> None:
             raise StoreLocked("the store failed its check after the key change")
     finally:
         check.close()
+
+
+# --- key rotation ------------------------------------------------------------------
+#
+# Order (chosen so that a crash at any point leaves a store that opens with one
+# of the two keys, and that key kept somewhere):
+#   1. the new key is saved to a *pending* place: ``<key file>.new`` (0600), or a
+#      keyring entry ``<store path>#pending``; the old key stays where it was;
+#   2. the store is re-encrypted (one transaction) and reopened with the new key;
+#   3. the new key replaces the old one (an atomic rename, or the keyring entry);
+#   4. the pending copy is removed.
+# A crash before 2 commits leaves the old key working, in its usual place; after
+# it, the new key works and is in the pending place, where `finish_interrupted`
+# (run by `key rotate` and reported by `doctor`) finds it and completes step 3.
+# A passphrase store has no pending place: the new passphrase is the one the user
+# just gave (CASELOAD_NEW_PASSPHRASE or typed), so after a crash it is that one.
+
+PENDING = "#pending"
+
+
+def rotation_kind(key: keys.Key) -> str:
+    """Where the current key came from, so the new one goes to the same place."""
+    if key.source.startswith("key file "):
+        return "file"
+    if key.source == "the keyring":
+        return "keyring"
+    return "passphrase"
+
+
+def pending_file(key_file: Path) -> Path:
+    return key_file.with_name(key_file.name + ".new")
+
+
+def _keyring_call(fn, timeout: float):
+    value, error = keys.with_timeout(fn, timeout)
+    return None if error is not None else value
+
+
+def _pending_keyring_get(db_path: Path, timeout: float) -> keys.Key | None:
+    def get():
+        import keyring
+
+        return keyring.get_password(keys.SERVICE, keys.keyring_username(db_path) + PENDING)
+
+    value = _keyring_call(get, timeout)
+    return keys.parse_key_text(value, "the keyring (pending rotation)") if value else None
+
+
+def _pending_keyring_delete(db_path: Path, timeout: float) -> None:
+    def delete():
+        import keyring
+
+        keyring.delete_password(keys.SERVICE, keys.keyring_username(db_path) + PENDING)
+        return True
+
+    _keyring_call(delete, timeout)
+
+
+def stash_pending(kind: str, db_path: Path, key_file: Path | None, new: keys.Key, timeout: float):
+    """Step 1: keep the new key beside the old one before the store changes."""
+    if kind == "file" and key_file is not None:
+        pending = pending_file(key_file)
+        pending.unlink(missing_ok=True)
+        keys.write_key_file(pending, new)
+    elif kind == "keyring":
+
+        def put():
+            import keyring
+
+            keyring.set_password(keys.SERVICE, keys.keyring_username(db_path) + PENDING, new.secret)
+            return True
+
+        if not _keyring_call(put, timeout):
+            raise StoreLocked("the keyring did not take the new key; nothing was changed")
+
+
+def promote(kind: str, db_path: Path, key_file: Path | None, new: keys.Key, timeout: float):
+    """Steps 3 and 4: the new key replaces the old one; the pending copy goes."""
+    if kind == "file" and key_file is not None:
+        os.replace(pending_file(key_file), key_file)  # atomic: old or new, never half
+    elif kind == "keyring":
+        failure = keys.keyring_set(db_path, new, timeout)
+        if failure is not None:
+            raise StoreLocked(
+                f"the store now opens with the new key, but the keyring did not take it "
+                f"({failure}); it is still in the keyring entry "
+                f"'{keys.keyring_username(db_path)}{PENDING}': run `caseload key rotate` again"
+            )
+        _pending_keyring_delete(db_path, timeout)
+
+
+def _opens(db_path: Path, key: keys.Key) -> bool:
+    try:
+        connect(db_path, key).close()
+    except StoreLocked:
+        return False
+    return True
+
+
+def pending_key(db_path: Path, key_file: Path | None, timeout: float) -> keys.Key | None:
+    """A new key left by an interrupted rotation, if any (file first, then keyring)."""
+    if key_file is not None and pending_file(key_file).exists():
+        return keys.read_key_file(pending_file(key_file))
+    if key_file is None:
+        return _pending_keyring_get(db_path, timeout)
+    return None
+
+
+def finish_interrupted(db_path: Path, key_file: Path | None, timeout: float) -> keys.Key | None:
+    """Complete or undo a rotation that was interrupted; returns the key now in force if finished.
+
+    If the pending key opens the store, the rekey happened: promote it. If not,
+    the store never changed: drop the pending key.
+    """
+    new = pending_key(db_path, key_file, timeout)
+    if new is None:
+        return None
+    kind = "file" if key_file is not None else "keyring"
+    if _opens(db_path, new):
+        promote(kind, db_path, key_file, new, timeout)
+        return new
+    if kind == "file" and key_file is not None:
+        pending_file(key_file).unlink(missing_ok=True)
+    else:
+        _pending_keyring_delete(db_path, timeout)
+    return None
