@@ -15,7 +15,7 @@ from caseload.services import schedule
 
 STATUS_ORDER = {schedule.OVERDUE: 0, schedule.DUE: 1, schedule.UPCOMING: 2}
 # Follow-ups may not set a window opening more than this many days before due, so the
-# due list can bound its index scan (the follow-up service enforces the same limit).
+# due list can bound its index scan (services.followups enforces it; a test pins them).
 MAX_WINDOW_BEFORE = 60
 
 

@@ -51,7 +51,9 @@ class Standing:
     missed: bool
 
 
-def classify(due_on: date, today: date, window: tuple[int, int], lookahead_days: int = 0) -> Standing:
+def classify(
+    due_on: date, today: date, window: tuple[int, int], lookahead_days: int = 0
+) -> Standing:
     """Where an open follow-up stands on ``today``.
 
     overdue: past its due date (and missed once more than ``after`` days past it);
