@@ -1,0 +1,137 @@
+"""The follow-ups of a demo patient, and the hospital discharges with their standard two.
+
+A million rows go through ``followups`` in a big demo, so it draws a random
+"shape" (kind, title, window, priority, notes…) from a prepared pool and only the
+dates per row; everything in its loop is a local name.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from caseload.services import demo_pools as P
+from caseload.services.demo_rows import CREATED_BY, NULL, PAST_DAYS
+
+
+def add_business_days(d: date, n: int) -> date:
+    """``d`` plus ``n`` weekdays (Saturday and Sunday do not count)."""
+    while n > 0:
+        d += timedelta(days=1)
+        if d.weekday() < 5:
+            n -= 1
+    return d
+
+
+def followup_shapes(b, n: int = 4096) -> list[tuple]:
+    """Random combinations of everything about a follow-up but its dates and ids.
+
+    The hot loop of a big demo (a million rows) picks one shape per row
+    instead of drawing a dozen random numbers; 4,096 shapes are variety enough.
+    """
+    r, out = b.r, []
+    reached = P.CONTACT_NOTES["reached"]
+    for _ in range(n):
+        kind, titles, method = b.kind_titles()
+        window = r() < 0.2
+        rp = r()
+        out.append(
+            (
+                kind,
+                b.one(titles),
+                method,
+                b.one((1, 2, 3, 7)) if window else NULL,
+                b.one((2, 3, 7, 14)) if window else NULL,
+                1 if rp < 0.04 else 2 if rp < 0.2 else 3 if rp < 0.8 else 4,
+                1 if rp < 0.15 else 2 if rp < 0.45 else 3 if rp < 0.9 else 4,
+                b.one(P.FOLLOWUP_NOTES) if r() < 0.1 else NULL,
+                "caregiver" if r() < 0.1 else "patient",
+                5 + int(r() * 40),
+                b.one(reached),
+                b.one(b.times),
+                b.one(b.times),
+                r() < 0.12,
+                (NULL, "FREQ=WEEKLY", "FREQ=MONTHLY")[1 if r() < 0.3 else 2],
+                int(r() < 0.3),
+                1 + int(r() * 30),
+                b.one(P.CANCEL_REASONS),
+                int(r() * 4),
+            )
+        )
+    return out
+
+
+def followups(b, p: dict, rows: dict) -> None:
+    """Done (each with the contact that completed it), cancelled, overdue, due, upcoming."""
+    r, fpp, index, pid, enrolled = b.r, b.fpp, p["index"], p["id"], p["enrolled"]
+    days, base, shapes = b.days, PAST_DAYS, b.shapes
+    out, contacts = rows["followup"], rows["contact"]
+    fid, cid = b.ids["followup"], b.ids["contact"]
+    prio_at = 6 if p["risk"] == "high" else 5
+    discharged = p["status"] == "discharged"
+    for slot in range(fpp):
+        x = r()
+        if slot == 0 and index < 3:
+            x = (0.40, 0.50, 0.60)[index]  # overdue, due, upcoming
+        sh = shapes[int(x * 8_388_608) & 4095]  # bits of x that the thresholds ignore
+        status, done_at = "open", NULL
+        contact_id = cancel = rrule = series = NULL
+        if x < 0.32:
+            status, due = "done", -(1 + int(r() * 180))
+            done_at = days[min(-1, due + sh[18]) + base] + sh[11]
+            contacts.append(
+                (cid, pid, done_at, sh[2], sh[8], "reached", sh[9], sh[10], fid, NULL,
+                 done_at, CREATED_BY)
+            )  # fmt: skip
+            contact_id = cid
+            cid += 1
+        elif x < 0.36:
+            status, due, cancel = "cancelled", -30 + int(r() * 60), sh[17]
+        else:
+            if x < 0.48:
+                due = -(1 + int(r() * r() * 28))  # mostly a few days late, some weeks
+            elif x < 0.55:
+                due = 0
+            else:
+                due = 1 + int(r() * 30)
+            if discharged:
+                status, cancel = "cancelled", "patient discharged from the program"
+            elif sh[13]:
+                rrule, series = sh[14], fid
+        created = (due if due < 0 else 0) - sh[16]
+        if created < enrolled:
+            created = enrolled
+        out.append(
+            (fid, pid, sh[1], sh[0], days[due + base], sh[3], sh[4], sh[prio_at], rrule,
+             sh[15] if series != NULL else 0, series, status, done_at, contact_id, cancel,
+             NULL, sh[7], days[created + base] + sh[12])
+        )  # fmt: skip
+        fid += 1
+    b.ids["followup"], b.ids["contact"] = fid, cid
+
+
+def transition(b, p: dict, rows: dict) -> None:
+    """A discharge 1-5 days ago and its two standard follow-ups (SPEC: transitions of care)."""
+    off = -(1 + int(b.r() * 5))
+    tid = b.next_id("transition")
+    created = b.stamp(off)
+    rows["transition"].append(
+        (
+            tid,
+            p["id"],
+            b.day(off),
+            b.one(P.FACILITIES),
+            b.one(P.ADMIT_REASONS),
+            created,
+        )
+    )
+    discharged = b.today + timedelta(days=off)
+    call_off = (add_business_days(discharged, 2) - b.today).days
+    visit_off = off + (7 if p["risk"] == "high" else 14)
+    for kind, title, due, prio in (
+        ("transition_call", "Post-discharge call", call_off, 1),
+        ("transition_visit", "Post-discharge visit", visit_off, 2),
+    ):
+        rows["followup"].append(
+            (b.next_id("followup"), p["id"], title, kind, b.day(due), NULL, NULL, prio,
+             NULL, 0, NULL, "open", NULL, NULL, NULL, tid, NULL, created)
+        )  # fmt: skip
