@@ -184,7 +184,9 @@ class Transition(SQLModel, table=True):
 class FollowUp(SQLModel, table=True):
     __tablename__ = "followup"
     __table_args__ = (
-        Index("ix_followup_status_due", "status", "due_on"),
+        # Covers the due list's scan: the window test needs kind and window_before,
+        # so rows that fail it are rejected without reading the table.
+        Index("ix_followup_status_due", "status", "due_on", "kind", "window_before"),
         Index("ix_followup_patient_status", "patient_id", "status"),
     )
 
@@ -256,6 +258,7 @@ class Referral(SQLModel, table=True):
     status: str = ReferralStatus.sent.value
     sent_on: date
     accepted_on: Optional[date] = None
+    declined_on: Optional[date] = None
     completed_on: Optional[date] = None
     closed_on: Optional[date] = None
     note: Optional[str] = Field(default=None, sa_column=Column(Text))

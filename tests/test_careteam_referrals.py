@@ -134,6 +134,7 @@ def test_referral_full_loop_with_dates(cli):
             "status": "closed",
             "sent_on": "2026-01-05",
             "accepted_on": "2026-01-07",
+            "declined_on": None,
             "completed_on": "2026-01-20",
             "closed_on": "2026-01-21",
             "note": None,
@@ -190,10 +191,13 @@ def test_declined_then_closed_keeps_dated_notes_and_open_filter(cli):
     cli.ok("referrals", "add", "P-1", "--to", "A", "--reason", "r", "--note", "faxed")
     cli.ok("referrals", "add", "P-2", "--to", "B", "--reason", "r", "--sent", "2026-02-01")
     cli.ok("referrals", "update", "2", "declined", "--on", "2026-02-03", "--note", "no capacity")
+    r = cli("referrals", "update", "2", "closed", "--on", "2026-02-02")
+    assert r.exit_code == 1 and "the closed date is before the declined date" in r.stderr
     cli.ok("referrals", "update", "2", "closed", "--on", "2026-02-04")
     closed = referrals(cli, "P-2")[0]
     assert closed["status"] == "closed" and closed["closed_on"] == "2026-02-04"
     assert closed["accepted_on"] is None and closed["completed_on"] is None
+    assert closed["declined_on"] == "2026-02-03"
     assert closed["note"] == "2026-02-03 declined: no capacity"
     assert [r["id"] for r in referrals(cli)] == [2, 1]  # oldest sent first
     assert [r["id"] for r in referrals(cli, "--open")] == [1]

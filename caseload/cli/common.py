@@ -219,8 +219,9 @@ def emit(
     """Print ``rows`` as a table (for people), CSV or JSON (exact, for programs)."""
     columns = columns or (list(rows[0].keys()) if rows else [])
     if fmt is Format.json:
-        data = [{k: _plain(r.get(k)) for k in columns} for r in rows]
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        from caseload.io import jsonarray
+
+        jsonarray.write(sys.stdout, ({k: _plain(r.get(k)) for k in columns} for r in rows))
     elif fmt is Format.csv:
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(columns)

@@ -8,12 +8,12 @@ columns (wide characters count two), so a printout never passes 80 columns.
 from __future__ import annotations
 
 import csv
-import json
 import textwrap
 import unicodedata
 from datetime import date
 from typing import TextIO
 
+from caseload.io import jsonarray
 from caseload.services.duelist import DueList, redact
 
 FORMATS = ("text", "table", "csv", "json", "markdown")
@@ -54,8 +54,7 @@ def write(
 ) -> None:
     items = prepared(due, redacted)
     if fmt == "json":
-        data = [{k: _plain(i.get(k)) for k in JSON_KEYS} for i in items]
-        out.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+        jsonarray.write(out, ({k: _plain(i.get(k)) for k in JSON_KEYS} for i in items))
     elif fmt == "csv":
         w = csv.writer(out, lineterminator="\n")
         w.writerow(CSV_KEYS)
@@ -84,6 +83,8 @@ def _csv_cell(value) -> str:
 
 def cells(text: str) -> int:
     """Terminal columns ``text`` takes (East Asian wide and full-width characters count 2)."""
+    if text.isascii():
+        return len(text)
     return sum(
         0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
         for ch in text

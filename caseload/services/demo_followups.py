@@ -69,13 +69,16 @@ def followups(b, p: dict, rows: dict) -> None:
     prio_at = 6 if p["risk"] == "high" else 5
     discharged = p["status"] == "discharged"
     for slot in range(fpp):
+        # Slot 0 is the patient's current follow-up: 10% overdue, 6% due today, the rest
+        # coming up within 60 days. Later slots are history (mostly done) and a few
+        # far-off ones, as in a real caseload, where a day's list is a small slice.
         x = r()
         if slot == 0 and index < 3:
-            x = (0.40, 0.50, 0.60)[index]  # overdue, due, upcoming
+            x = (0.05, 0.13, 0.60)[index]  # the first three patients: overdue, due, upcoming
         sh = shapes[int(x * 8_388_608) & 4095]  # bits of x that the thresholds ignore
         status, done_at = "open", NULL
         contact_id = cancel = rrule = series = NULL
-        if x < 0.32:
+        if slot > 0 and x < 0.85:
             status, due = "done", -(1 + int(r() * 180))
             done_at = days[min(-1, due + sh[18]) + base] + sh[11]
             contacts.append(
@@ -84,15 +87,17 @@ def followups(b, p: dict, rows: dict) -> None:
             )  # fmt: skip
             contact_id = cid
             cid += 1
-        elif x < 0.36:
+        elif slot > 0 and x < 0.90:
             status, due, cancel = "cancelled", -30 + int(r() * 60), sh[17]
         else:
-            if x < 0.48:
+            if slot > 0:
+                due = 31 + int(r() * 90)  # planned well ahead
+            elif x < 0.10:
                 due = -(1 + int(r() * r() * 28))  # mostly a few days late, some weeks
-            elif x < 0.55:
+            elif x < 0.16:
                 due = 0
             else:
-                due = 1 + int(r() * 30)
+                due = 1 + int(r() * 60)
             if discharged:
                 status, cancel = "cancelled", "patient discharged from the program"
             elif sh[13]:

@@ -68,6 +68,7 @@ def referral(b, p: dict, rows: dict) -> None:
     rows["referral"].append(
         (b.next_id("referral"), p["id"], to_name, org, reason, status, b.day(sent),
          b.day(accepted) if reached >= 1 else NULL,
+         b.day(sent + 2) if status == "declined" else NULL,
          b.day(completed) if reached >= 2 else NULL,
          b.day(closed) if reached >= 3 else NULL,
          "Patient asked for an afternoon slot." if r() < 0.1 else NULL, b.stamp(sent))

@@ -62,7 +62,7 @@ COLUMNS = {
     "contact_goal": ("contact_id", "goal_id"),
     "referral": (
         "id", "patient_id", "to_name", "to_organization", "reason", "status", "sent_on",
-        "accepted_on", "completed_on", "closed_on", "note", "created_at",
+        "accepted_on", "declined_on", "completed_on", "closed_on", "note", "created_at",
     ),
 }
 # fmt: on

@@ -21,6 +21,7 @@ FIELDS = (
     "status",
     "sent_on",
     "accepted_on",
+    "declined_on",
     "completed_on",
     "closed_on",
     "note",
@@ -36,9 +37,13 @@ NEXT: dict[str, tuple[str, ...]] = {
     S.declined: (S.closed,),
     S.closed: (),
 }
-# The date column each step sets. The model has no declined_on, so a decline is
-# dated by the line it always adds to the note.
-DATE_OF = {S.accepted: "accepted_on", S.completed: "completed_on", S.closed: "closed_on"}
+# The date column each step sets.
+DATE_OF = {
+    S.accepted: "accepted_on",
+    S.declined: "declined_on",
+    S.completed: "completed_on",
+    S.closed: "closed_on",
+}
 
 
 def to_public(r: Referral, patient_external_id: str) -> dict:
@@ -111,7 +116,12 @@ def get(session: Session, referral_id: int) -> dict:
 
 def _last_step(r: Referral) -> tuple[str, date]:
     """The latest dated step so far: the date the next step may not precede."""
-    for status, column in (("completed", "completed_on"), ("accepted", "accepted_on")):
+    steps = (
+        ("completed", "completed_on"),
+        ("declined", "declined_on"),
+        ("accepted", "accepted_on"),
+    )
+    for status, column in steps:
         if getattr(r, column) is not None:
             return status, getattr(r, column)
     return "sent", r.sent_on

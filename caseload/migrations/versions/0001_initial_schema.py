@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises:
+Revises: (none)
 Create Date: 2026-11-23
 """
 
@@ -174,6 +174,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(), nullable=False),
         sa.Column("sent_on", sa.Date(), nullable=False),
         sa.Column("accepted_on", sa.Date(), nullable=True),
+        sa.Column("declined_on", sa.Date(), nullable=True),
         sa.Column("completed_on", sa.Date(), nullable=True),
         sa.Column("closed_on", sa.Date(), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
@@ -268,7 +269,9 @@ def upgrade() -> None:
     with op.batch_alter_table("followup", schema=None) as batch_op:
         batch_op.create_index("ix_followup_patient_status", ["patient_id", "status"], unique=False)
         batch_op.create_index(batch_op.f("ix_followup_series_id"), ["series_id"], unique=False)
-        batch_op.create_index("ix_followup_status_due", ["status", "due_on"], unique=False)
+        batch_op.create_index(
+            "ix_followup_status_due", ["status", "due_on", "kind", "window_before"], unique=False
+        )
 
     op.create_table(
         "goal",
