@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import Column, Index, MetaData, Text, UniqueConstraint
+from sqlalchemy import Column, Index, MetaData, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from caseload.enums import (  # noqa: F401  (re-exported: models own the domain's vocabulary)
@@ -84,6 +84,11 @@ class Patient(SQLModel, table=True):
     # Derived search keys, kept by the services: lowercased names, phone digits only.
     search_name: str = ""
     phone_digits: str = ""
+    # The latest contact and the latest one that reached someone (addenda excluded).
+    # Kept by triggers on `contact` (migration 0001) so every writer keeps them right;
+    # they spare the due list two subqueries per row.
+    last_contact_at: Optional[datetime] = None
+    last_reached_at: Optional[datetime] = None
     created_at: datetime
     updated_at: datetime
 
@@ -187,6 +192,20 @@ class FollowUp(SQLModel, table=True):
         # Covers the due list's scan: the window test needs kind and window_before,
         # so rows that fail it are rejected without reading the table.
         Index("ix_followup_status_due", "status", "due_on", "kind", "window_before"),
+        # Everything the due list reads of an open follow-up, so its scan never
+        # touches the million-row table: a partial index over open rows only.
+        Index(
+            "ix_followup_open_due",
+            "due_on",
+            "kind",
+            "window_before",
+            "window_after",
+            "patient_id",
+            "priority",
+            "transition_id",
+            "title",
+            sqlite_where=text("status = 'open'"),
+        ),
         Index("ix_followup_patient_status", "patient_id", "status"),
     )
 

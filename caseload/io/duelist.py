@@ -45,6 +45,14 @@ def _plain(value):
     return value
 
 
+def _json_item(i: dict) -> dict:
+    obj = {k: i[k] for k in JSON_KEYS}
+    obj["due_on"] = obj["due_on"].isoformat()
+    if obj["last_contact_on"] is not None:
+        obj["last_contact_on"] = obj["last_contact_on"].isoformat()
+    return obj
+
+
 def prepared(due: DueList, redacted: bool) -> list[dict]:
     return [redact(i) for i in due.items] if redacted else list(due.items)
 
@@ -54,7 +62,7 @@ def write(
 ) -> None:
     items = prepared(due, redacted)
     if fmt == "json":
-        jsonarray.write(out, ({k: _plain(i.get(k)) for k in JSON_KEYS} for i in items))
+        jsonarray.write(out, (_json_item(i) for i in items))
     elif fmt == "csv":
         w = csv.writer(out, lineterminator="\n")
         w.writerow(CSV_KEYS)

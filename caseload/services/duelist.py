@@ -46,10 +46,9 @@ def _query(overrides: Mapping[str, tuple[int, int]]) -> str:
     SELECT f.id, p.external_id, p.given_name, p.family_name, p.preferred_name,
            f.title, f.kind, f.due_on, f.window_before, f.window_after, f.priority,
            f.transition_id, p.phone, p.language, p.risk,
-           (SELECT max(c.at) FROM contact c WHERE c.patient_id = f.patient_id),
-           (SELECT max(c.at) FROM contact c
-             WHERE c.patient_id = f.patient_id AND c.outcome = 'reached')
-      FROM followup f JOIN patient p ON p.id = f.patient_id
+           p.last_contact_at, p.last_reached_at
+      FROM followup f INDEXED BY ix_followup_open_due
+      JOIN patient p ON p.id = f.patient_id
      WHERE f.status = 'open'
        AND f.due_on <= :horizon
        AND (f.due_on <= :lookahead
@@ -62,12 +61,19 @@ def _day(text: str | None) -> date | None:
     return date.fromisoformat(text[:10]) if text else None
 
 
+_LOCAL_DAYS: dict[str, date] = {}
+
+
 def _local_day(stamp: str | None) -> date | None:
-    """A stored UTC timestamp's calendar date in local time."""
+    """A stored UTC timestamp's calendar date in local time (memoised per UTC hour)."""
     if not stamp:
         return None
-    dt = datetime.fromisoformat(stamp).replace(tzinfo=UTC)
-    return dt.astimezone().date()
+    hour = stamp[:13]
+    day = _LOCAL_DAYS.get(hour)
+    if day is None:
+        dt = datetime.fromisoformat(hour + ":00:00").replace(tzinfo=UTC)
+        day = _LOCAL_DAYS[hour] = dt.astimezone().date()
+    return day
 
 
 def build(

@@ -75,6 +75,8 @@ def upgrade() -> None:
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("search_name", sa.String(), nullable=False),
         sa.Column("phone_digits", sa.String(), nullable=False),
+        sa.Column("last_contact_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_reached_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_patient")),
@@ -267,6 +269,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_followup")),
     )
     with op.batch_alter_table("followup", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_followup_open_due",
+            [
+                "due_on",
+                "kind",
+                "window_before",
+                "window_after",
+                "patient_id",
+                "priority",
+                "transition_id",
+                "title",
+            ],
+            unique=False,
+            sqlite_where=sa.text("status = 'open'"),
+        )
         batch_op.create_index("ix_followup_patient_status", ["patient_id", "status"], unique=False)
         batch_op.create_index(batch_op.f("ix_followup_series_id"), ["series_id"], unique=False)
         batch_op.create_index(
@@ -377,11 +394,46 @@ def upgrade() -> None:
         "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "
         "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
     )
+    # patient.last_contact_at / last_reached_at follow the contacts (addenda excluded),
+    # whoever writes them: the services, the demo generator or a bulk import.
+    op.execute(
+        "CREATE TRIGGER contact_last_insert AFTER INSERT ON contact "
+        "WHEN NEW.addendum_to IS NULL BEGIN "
+        "UPDATE patient SET "
+        "last_contact_at = CASE WHEN last_contact_at IS NULL OR NEW.at > last_contact_at "
+        "THEN NEW.at ELSE last_contact_at END, "
+        "last_reached_at = CASE WHEN NEW.outcome = 'reached' AND "
+        "(last_reached_at IS NULL OR NEW.at > last_reached_at) "
+        "THEN NEW.at ELSE last_reached_at END "
+        "WHERE id = NEW.patient_id; END"
+    )
+    recompute = (
+        "UPDATE patient SET "
+        "last_contact_at = (SELECT max(c.at) FROM contact c "
+        "WHERE c.patient_id = patient.id AND c.addendum_to IS NULL), "
+        "last_reached_at = (SELECT max(c.at) FROM contact c WHERE c.patient_id = patient.id "
+        "AND c.addendum_to IS NULL AND c.outcome = 'reached') "
+    )
+    op.execute(
+        "CREATE TRIGGER contact_last_update AFTER UPDATE OF at, outcome, patient_id, addendum_to "
+        "ON contact BEGIN " + recompute + "WHERE id IN (OLD.patient_id, NEW.patient_id); END"
+    )
+    op.execute(
+        "CREATE TRIGGER contact_last_delete AFTER DELETE ON contact BEGIN "
+        + recompute
+        + "WHERE id = OLD.patient_id; END"
+    )
 
 
 def downgrade() -> None:
-    op.execute("DROP TRIGGER IF EXISTS audit_event_no_delete")
-    op.execute("DROP TRIGGER IF EXISTS audit_event_no_update")
+    for name in (
+        "contact_last_delete",
+        "contact_last_update",
+        "contact_last_insert",
+        "audit_event_no_delete",
+        "audit_event_no_update",
+    ):
+        op.execute(f"DROP TRIGGER IF EXISTS {name}")
     with op.batch_alter_table("intervention", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_intervention_goal_id"))
 
@@ -403,6 +455,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_followup_status_due")
         batch_op.drop_index(batch_op.f("ix_followup_series_id"))
         batch_op.drop_index("ix_followup_patient_status")
+        batch_op.drop_index("ix_followup_open_due", sqlite_where=sa.text("status = 'open'"))
 
     op.drop_table("followup")
     with op.batch_alter_table("care_plan_problem", schema=None) as batch_op:
