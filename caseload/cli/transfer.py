@@ -2,8 +2,221 @@
 
 from __future__ import annotations
 
+import sys
+from enum import StrEnum
+from pathlib import Path
+
 import typer
+
+from caseload.cli.common import say, state
+
+
+class ImportKind(StrEnum):
+    patients = "patients"
+    contacts = "contacts"
+    followups = "followups"
+    careteam = "careteam"
+
+
+class ExportKind(StrEnum):
+    patients = "patients"
+    contacts = "contacts"
+    followups = "followups"
+    careplans = "careplans"
+    all = "all"
+
+
+class InFormat(StrEnum):
+    auto = "auto"
+    csv = "csv"
+    xlsx = "xlsx"
+    json = "json"
+    ndjson = "ndjson"
+    fhir = "fhir"
+
+
+class OutFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+    ndjson = "ndjson"
+    xlsx = "xlsx"
+    fhir = "fhir"
+    ics = "ics"
+
+
+class Conflict(StrEnum):
+    update = "update"
+    skip = "skip"
+    fail = "fail"
+
+
+def _maps(values: list[str]) -> dict[str, str]:
+    out = {}
+    for v in values:
+        src, sep, dst = v.rpartition("=")
+        if not sep or not src.strip() or not dst.strip():
+            raise typer.BadParameter(f"{v!r} is not SOURCE=FIELD", param_hint="'--map'")
+        out[src.strip()] = dst.strip().lower()
+    return out
+
+
+def _progress():
+    """A rich progress bar on stderr when it is a terminal; otherwise nothing."""
+    if not sys.stderr.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.progress import Progress
+
+    bar = Progress(console=Console(stderr=True), transient=True)
+    tasks: dict[str, int] = {}
+
+    def update(stage: str, done: int, total: int | None) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return bar, update
+
+
+def import_(
+    ctx: typer.Context,
+    kind: ImportKind = typer.Argument(..., help="patients, contacts, followups or careteam."),
+    file: str = typer.Argument(..., help="The file to read; - reads stdin."),
+    fmt: InFormat = typer.Option(InFormat.auto, "--format", help="Detected when auto."),
+    sheet: str = typer.Option(None, "--sheet", help="XLSX: the sheet (default: the first)."),
+    maps: list[str] = typer.Option([], "--map", help="SOURCE=FIELD (repeatable)."),
+    nulls: list[str] = typer.Option([], "--null", help="A placeholder read as blank (repeatable)."),
+    dayfirst: bool = typer.Option(False, "--dayfirst", help="03/04/2025 is 3 April."),
+    monthfirst: bool = typer.Option(False, "--monthfirst", help="03/04/2025 is 4 March."),
+    on_conflict: Conflict = typer.Option(
+        Conflict.update, "--on-conflict", help="What an existing record gets."
+    ),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Import the valid rows."),
+    rejects: Path = typer.Option(None, "--rejects", help="Where --skip-invalid puts bad rows."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Report what would happen; write nothing."
+    ),
+) -> None:
+    """Import records from CSV, XLSX, JSON, NDJSON or FHIR R4 (all or nothing by default)."""
+    from caseload.io import importers
+    from caseload.io.validate import Options
+
+    if dayfirst and monthfirst:
+        raise typer.BadParameter(
+            "give --dayfirst or --monthfirst, not both", param_hint="'--dayfirst'"
+        )
+    settings = importers.Settings(
+        kind=kind.value,
+        fmt=fmt.value,
+        sheet=sheet,
+        overrides=_maps(maps),
+        options=Options(
+            nulls=frozenset(n.strip() for n in nulls),
+            dayfirst=True if dayfirst else False if monthfirst else None,
+        ),
+        on_conflict=on_conflict.value,
+        skip_invalid=skip_invalid,
+        rejects=rejects,
+        dry_run=dry_run,
+    )
+    st = state(ctx)
+    conn = st.raw()
+    bar, update = _progress()
+    if bar is not None:
+        bar.start()
+    try:
+        report = importers.run(conn, file, settings, update)
+    finally:
+        if bar is not None:
+            bar.stop()
+    for line in report.lines():
+        say(line)
+    if report.failed and not skip_invalid:
+        raise typer.Exit(1)
+
+
+def _open_binary(path: Path | None):
+    """Stdout, or ``path`` created with mode 0600 (an export holds patient data)."""
+    import os
+
+    from caseload.errors import CaseloadError
+
+    if path is None or str(path) == "-":
+        return sys.stdout.buffer, False
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise CaseloadError(f"cannot write {path}: {exc.strerror}") from None
+    return os.fdopen(fd, "wb"), True
+
+
+def export(
+    ctx: typer.Context,
+    kind: ExportKind = typer.Argument(..., help="patients, contacts, followups, careplans or all."),
+    fmt: OutFormat = typer.Option(OutFormat.csv, "--format", "-f", help="The file format."),
+    output: Path = typer.Option(
+        None, "--output", "-o", help="The file (default stdout); a folder for `all`."
+    ),
+    redact: bool = typer.Option(
+        False, "--redact", help="Initials for names; contact details masked."
+    ),
+) -> None:
+    """Export records (files are created with mode 0600); every export is audited."""
+    import os
+
+    from caseload.errors import UsageError
+    from caseload.io import exporters
+    from caseload.services import audit
+
+    if fmt is OutFormat.ics and kind is not ExportKind.followups:
+        raise UsageError("--format ics exports follow-ups only")
+    if kind is ExportKind.all and output is None:
+        raise UsageError("export all needs --output DIR (one file per kind goes there)")
+    if fmt is OutFormat.xlsx and output is None and sys.stdout.isatty():
+        raise UsageError("an XLSX workbook is not for a terminal: give --output FILE")
+    st = state(ctx)
+    kinds = list(exporters.KINDS) if kind is ExportKind.all else [kind.value]
+    with st.session() as s:
+        data = {k: exporters.collect(s, k) for k in kinds}
+    if redact:
+        data = {k: exporters.redact(k, rows) for k, rows in data.items()}
+    if kind is ExportKind.all:
+        try:
+            os.makedirs(output, mode=0o700, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create the folder {output}: {exc.strerror}") from None
+        if fmt is OutFormat.fhir:
+            from caseload.io.fhir import bundle
+
+            out, _ = _open_binary(output / "bundle.json")
+            with out:
+                import json
+
+                out.write(json.dumps(bundle(data), ensure_ascii=False, indent=1).encode())
+        else:
+            for k, rows in data.items():
+                out, _ = _open_binary(output / f"{k}.{exporters.EXTENSIONS[fmt.value]}")
+                with out:
+                    exporters.write(k, rows, fmt.value, out)
+    else:
+        out, close = _open_binary(output)
+        try:
+            exporters.write(kind.value, data[kind.value], fmt.value, out)
+        finally:
+            if close:
+                out.close()
+            else:
+                out.flush()
+    counts = {k: len(rows) for k, rows in data.items()}
+    with st.session(write=True) as s:
+        audit.record(
+            s, f"export.{kind.value}", "export", None, format=fmt.value, redacted=redact, **counts
+        )
+    if output is not None:
+        say("exported " + ", ".join(f"{n} {k}" for k, n in counts.items()) + f" to {output}")
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("import")(import_)
+    app.command("export")(export)

@@ -27,22 +27,11 @@ from caseload.models import (
 )
 from caseload.services import audit
 from caseload.services.common import actor, check_choice, utcnow
+from caseload.services.fieldnames import CONTACT_FIELDS
 from caseload.services.patients import get_row as patient_row
 
 # The public field names: the keys of `--format json` and the import columns.
-FIELDS = (
-    "id",
-    "patient_external_id",
-    "at",
-    "method",
-    "party",
-    "outcome",
-    "duration_min",
-    "note",
-    "followup_id",
-    "addendum_to",
-    "goal_ids",
-)
+FIELDS = CONTACT_FIELDS
 EDITABLE = ("at", "method", "party", "outcome", "duration_min", "note")
 EDIT_WINDOW = timedelta(hours=24)
 # Clocks on field laptops drift; a contact a few minutes "ahead" is not a mistake.

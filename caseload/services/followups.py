@@ -17,27 +17,11 @@ from caseload.errors import Invalid, NotFound
 from caseload.models import FollowUp, FollowUpKind, FollowUpStatus, Patient
 from caseload.services import audit, contacts
 from caseload.services.common import check_choice, today, utcnow
+from caseload.services.fieldnames import FOLLOWUP_FIELDS
 from caseload.services.patients import get_row as patient_row
 
 # The public field names: the keys of `--format json` and the import columns.
-FIELDS = (
-    "id",
-    "patient_external_id",
-    "title",
-    "kind",
-    "due_on",
-    "status",
-    "priority",
-    "rrule",
-    "from_completion",
-    "window_before",
-    "window_after",
-    "series_id",
-    "completed_at",
-    "completed_contact_id",
-    "notes",
-    "cancelled_reason",
-)
+FIELDS = FOLLOWUP_FIELDS
 MAX_TEXT = 20_000
 # What the next occurrence of a series takes over from the one before it.
 _COPIED = (

@@ -14,52 +14,20 @@ from caseload.errors import Invalid, NotFound
 from caseload.models import Patient, PatientStatus, Risk
 from caseload.services import audit
 from caseload.services.common import check_choice, join_tags, split_tags, utcnow
+from caseload.services.fieldnames import (
+    BOOL_FIELDS,
+    DATE_FIELDS,
+    PATIENT_FIELDS,
+    PATIENT_REQUIRED,
+    TAG_FIELDS,
+    phone_digits,
+    search_key,
+)
 
 # The public field names, in SPEC's order: the keys of `--format json` and import columns.
-FIELDS = (
-    "external_id",
-    "given_name",
-    "family_name",
-    "preferred_name",
-    "birth_date",
-    "sex",
-    "phone",
-    "alt_phone",
-    "email",
-    "address",
-    "language",
-    "preferred_contact",
-    "may_call",
-    "may_text",
-    "may_email",
-    "may_voicemail",
-    "risk",
-    "programs",
-    "conditions",
-    "social_needs",
-    "pcp",
-    "payer",
-    "enrolled_on",
-    "status",
-    "status_reason",
-    "status_on",
-    "notes",
-)
-TAG_FIELDS = ("programs", "conditions", "social_needs")
-BOOL_FIELDS = ("may_call", "may_text", "may_email", "may_voicemail")
-DATE_FIELDS = ("birth_date", "enrolled_on", "status_on")
-REQUIRED = ("external_id", "given_name", "family_name")
+FIELDS = PATIENT_FIELDS
+REQUIRED = PATIENT_REQUIRED
 MAX_TEXT = 20_000
-
-
-def search_key(given: str, family: str, preferred: str | None) -> str:
-    """Lowercased names for prefix search: 'family given preferred'."""
-    parts = [family, given, preferred or ""]
-    return " ".join(p.strip().lower() for p in parts if p and p.strip())
-
-
-def phone_digits(*phones: str | None) -> str:
-    return " ".join(re.sub(r"\D", "", p) for p in phones if p and re.sub(r"\D", "", p))
 
 
 def to_public(p: Patient) -> dict:

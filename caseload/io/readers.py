@@ -1,0 +1,270 @@
+"""Reading import files: format detection, decoding, and rows of text cells for CSV/XLSX/JSON/FHIR.
+
+Every reader returns a ``Table``: the header row and the data rows as lists of
+strings ("" for blank), each with the number a person would look for (the
+spreadsheet row, the NDJSON line, the JSON item). Values from typed formats
+(JSON numbers, Excel dates) are turned into the text a CSV would hold, so one
+validation path serves every format.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from caseload.errors import Invalid
+
+FORMATS = ("auto", "csv", "xlsx", "json", "ndjson", "fhir")
+_SNIFF = 8192
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: Iterable[tuple[int, list[str]]]
+    unit: str = "row"  # how errors name a record: row (CSV/XLSX), line (NDJSON), item (JSON)
+    fmt: str = "csv"
+    notes: list[str] = field(default_factory=list)
+    total: int | None = None  # records, when known up front (for the progress bar)
+
+
+def read_bytes(source: str | Path) -> bytes:
+    if str(source) == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(source).read_bytes()
+    except IsADirectoryError:
+        raise Invalid(f"{source} is a folder; give a file") from None
+    except OSError as exc:
+        raise Invalid(f"cannot read {source}: {exc.strerror}") from None
+
+
+def open_table(source: str | Path, fmt: str = "auto", *, sheet: str | None = None) -> Table:
+    """The rows of ``source`` ("-" for stdin) in ``fmt`` (detected from the content when auto)."""
+    data = read_bytes(source)
+    name = "stdin" if str(source) == "-" else str(source)
+    if not data.strip():
+        raise Invalid(f"{name} is empty: expected a header row and data rows")
+    if fmt == "auto":
+        fmt = detect(data, name)
+    if fmt == "xlsx":
+        return read_xlsx(data, name, sheet)
+    if fmt == "csv":
+        return read_csv(data, name)
+    text = _decode(data, [])
+    if fmt == "fhir":
+        return read_fhir(text, name)
+    return read_json(text, name, ndjson=(fmt == "ndjson"))
+
+
+def detect(data: bytes, name: str) -> str:
+    head = data[:_SNIFF]
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if b"\x00" in head:
+        raise Invalid(
+            f"{name} holds binary data: expected CSV, XLSX, JSON, NDJSON or FHIR",
+        )
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped[:1] in (b"[", b"{"):
+        fhir = b'"resourceType"' in head
+        if stripped[:1] == b"[":
+            return "fhir" if fhir else "json"
+        try:
+            json.loads(data.decode("utf-8-sig"))
+            single = True
+        except ValueError:
+            single = False  # several objects: one per line
+        if fhir:
+            return "fhir"
+        return "json" if single else "ndjson"
+    return "csv"
+
+
+def _decode(data: bytes, notes: list[str]) -> str:
+    """UTF-8 (BOM or not); Windows-1252 when UTF-8 fails, as Excel on Windows writes it."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+        notes.append("read as Windows-1252 (the file is not UTF-8)")
+    except UnicodeDecodeError:  # the five bytes cp1252 leaves undefined
+        text = data.decode("latin-1")
+        notes.append("read as Latin-1 (the file is neither UTF-8 nor Windows-1252)")
+    return text
+
+
+def _blank(cells: list[str]) -> bool:
+    return not any(c.strip() for c in cells)
+
+
+def read_csv(data: bytes, name: str) -> Table:
+    notes: list[str] = []
+    text = _decode(data, notes)
+    first = text.split("\n", 1)[0]
+    # Excel in much of Europe writes ';', and tab-separated exports are common.
+    delimiter = ","
+    if "," not in first:
+        if "\t" in first:
+            delimiter = "\t"
+        elif ";" in first:
+            delimiter = ";"
+    csv.field_size_limit(10_000_000)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    headers: list[str] | None = None
+    number = 0
+    for cells in reader:
+        number += 1
+        if not _blank(cells):
+            headers = [c.strip() for c in cells]
+            break
+    if headers is None:
+        raise Invalid(f"{name} has no header row")
+
+    # enumerate numbers the records in C; each record counts one row, as a sheet shows it.
+    rows = enumerate(reader, number + 1)
+    return Table(headers, rows, "row", "csv", notes, total=max(text.count("\n") - number, 0))
+
+
+def _cell(value) -> str:
+    """A typed value as the text a CSV would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        if (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list):
+        return ";".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def read_xlsx(data: bytes, name: str, sheet: str | None) -> Table:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        raise Invalid(f"{name} is not a readable XLSX workbook") from None
+    if sheet is None:
+        ws = wb.worksheets[0]
+    elif sheet in wb.sheetnames:
+        ws = wb[sheet]
+    else:
+        raise Invalid(f"{name} has no sheet named {sheet!r} (sheets: {', '.join(wb.sheetnames)})")
+    it = ws.iter_rows(values_only=True)
+    headers: list[str] | None = None
+    number = 0
+    for values in it:
+        number += 1
+        cells = [_cell(v) for v in values]
+        if not _blank(cells):
+            while cells and not cells[-1].strip():
+                cells.pop()
+            headers = [c.strip() for c in cells]
+            break
+    if headers is None:
+        raise Invalid(f"{name} has no header row in sheet {ws.title!r}")
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        n = number
+        for values in it:
+            n += 1
+            yield n, [_cell(v) for v in values]
+        wb.close()
+
+    total = (ws.max_row - number) if ws.max_row else None
+    return Table(headers, rows(), "row", "xlsx", total=total)
+
+
+def _records(text: str, name: str, ndjson: bool) -> tuple[list[tuple[int, object]], str]:
+    if not ndjson:
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise Invalid(f"{name} is not valid JSON (line {exc.lineno}: {exc.msg})") from None
+        if isinstance(data, dict):
+            data = [data]
+        if not isinstance(data, list):
+            raise Invalid(f"{name} holds JSON but not an array of records")
+        return list(enumerate(data, 1)), "item"
+    out = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            out.append((n, json.loads(line)))
+        except ValueError as exc:
+            raise Invalid(f"{name} line {n} is not valid JSON ({exc.msg})") from None
+    return out, "line"
+
+
+def _as_table(records: list[tuple[int, dict]], unit: str, fmt: str, notes: list[str]) -> Table:
+    headers: dict[str, None] = {}
+    for _n, rec in records:
+        headers.update(dict.fromkeys(rec))
+    cols = list(headers)
+    rows = [(n, [_cell(rec.get(c)) for c in cols]) for n, rec in records]
+    return Table(cols, rows, unit, fmt, notes, total=len(rows))
+
+
+def read_json(text: str, name: str, *, ndjson: bool) -> Table:
+    records, unit = _records(text, name, ndjson)
+    for n, rec in records:
+        if not isinstance(rec, dict):
+            raise Invalid(f"{name} {unit} {n} is not a JSON object")
+    return _as_table(records, unit, "ndjson" if ndjson else "json", [])
+
+
+def read_fhir(text: str, name: str) -> Table:
+    """FHIR R4 Patients from a Bundle (any type), a single Patient, or NDJSON of resources."""
+    from caseload.io.fhir import patient_fields
+
+    try:
+        data = json.loads(text)
+        resources = [(1, data)] if isinstance(data, dict) else list(enumerate(data, 1))
+        unit = "item"
+    except ValueError:
+        resources, unit = _records(text, name, ndjson=True)
+    found: list[tuple[int, dict]] = []
+    skipped = 0
+    for n, res in resources:
+        if isinstance(res, dict) and res.get("resourceType") == "Bundle":
+            unit = "entry"
+            for i, entry in enumerate(res.get("entry") or [], 1):
+                r = (entry or {}).get("resource") or {}
+                if r.get("resourceType") == "Patient":
+                    found.append((i, patient_fields(r)))
+                else:
+                    skipped += 1
+        elif isinstance(res, dict) and res.get("resourceType") == "Patient":
+            found.append((n, patient_fields(res)))
+        else:
+            skipped += 1
+    notes = [f"skipped {skipped} FHIR resources that are not Patients"] if skipped else []
+    if not found and not skipped:
+        raise Invalid(f"{name} holds no FHIR resources")
+    table = _as_table(found, unit, "fhir", notes)
+    if not found:
+        from caseload.io.fields import PATIENT_FIELDS
+
+        table.headers = list(PATIENT_FIELDS)
+    return table

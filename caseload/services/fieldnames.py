@@ -1,0 +1,51 @@
+"""The public field names of each record kind and the derived search keys, without SQLModel.
+
+The services (which need SQLModel) and the bulk importers (which must start fast)
+both take their vocabulary from here, so there is one definition of each.
+"""
+
+from __future__ import annotations
+
+import re
+
+PATIENT_FIELDS = (
+    "external_id", "given_name", "family_name", "preferred_name", "birth_date", "sex",
+    "phone", "alt_phone", "email", "address", "language", "preferred_contact",
+    "may_call", "may_text", "may_email", "may_voicemail", "risk", "programs",
+    "conditions", "social_needs", "pcp", "payer", "enrolled_on", "status",
+    "status_reason", "status_on", "notes",
+)  # fmt: skip
+CONTACT_FIELDS = (
+    "id", "patient_external_id", "at", "method", "party", "outcome", "duration_min",
+    "note", "followup_id", "addendum_to", "goal_ids",
+)  # fmt: skip
+FOLLOWUP_FIELDS = (
+    "id", "patient_external_id", "title", "kind", "due_on", "status", "priority", "rrule",
+    "from_completion", "window_before", "window_after", "series_id", "completed_at",
+    "completed_contact_id", "notes", "cancelled_reason",
+)  # fmt: skip
+TAG_FIELDS = ("programs", "conditions", "social_needs")
+BOOL_FIELDS = ("may_call", "may_text", "may_email", "may_voicemail")
+DATE_FIELDS = ("birth_date", "enrolled_on", "status_on")
+PATIENT_REQUIRED = ("external_id", "given_name", "family_name")
+
+
+def search_key(given: str, family: str, preferred: str | None) -> str:
+    """Lowercased names for prefix search: 'family given preferred'."""
+    parts = [family, given, preferred or ""]
+    return " ".join(p.strip().lower() for p in parts if p and p.strip())
+
+
+_NON_DIGIT = re.compile(r"\D")
+
+
+def phone_digits(*phones: str | None) -> str:
+    """The digits of each phone, space-separated (for search by any part of a number)."""
+    out = []
+    for p in phones:
+        if p:
+            # isdecimal() is exactly regex \d, so an all-digit phone skips the regex.
+            d = p if p.isdecimal() else _NON_DIGIT.sub("", p)
+            if d:
+                out.append(d)
+    return " ".join(out)
