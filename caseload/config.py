@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from caseload.errors import CaseloadError
@@ -44,22 +45,41 @@ def load(path: Path | None = None) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise CaseloadError(f"config file {path} could not be read: {exc}") from None
-    general = data.get("caseload", {})
-    windows = {
-        kind: (int(v.get("before", 0)), int(v.get("after", 0)))
-        for kind, v in data.get("windows", {}).items()
-        if isinstance(v, dict)
-    }
     try:
-        return Config(
-            coordinator_name=str(general.get("coordinator_name", "")),
-            coordinator_phone=str(general.get("coordinator_phone", "")),
-            idle_lock_minutes=int(general.get("idle_lock_minutes", 10)),
-            keyring_timeout=float(general.get("keyring_timeout", 5.0)),
-            busy_timeout_ms=int(general.get("busy_timeout_ms", 10000)),
-            holidays=tuple(str(d) for d in general.get("holidays", ())),
-            windows=windows,
-            raw=data,
-        )
-    except (TypeError, ValueError) as exc:
+        return _parse(data, path)
+    except (TypeError, ValueError, AttributeError) as exc:
         raise CaseloadError(f"config file {path} has a bad value: {exc}") from None
+
+
+# Windows longer than this are refused: the due list bounds its scan by it.
+MAX_WINDOW_DAYS = 60
+
+
+def _parse(data: dict, path: Path) -> Config:
+    for section in ("caseload", "windows", "reminders", "smtp"):
+        if not isinstance(data.get(section, {}), dict):
+            raise ValueError(f"[{section}] must be a table")
+    general = data.get("caseload", {})
+    windows = {}
+    for kind, v in data.get("windows", {}).items():
+        if not isinstance(v, dict):
+            raise ValueError(f"[windows.{kind}] must be a table with before and after")
+        before, after = int(v.get("before", 0)), int(v.get("after", 0))
+        if not (0 <= before <= MAX_WINDOW_DAYS and 0 <= after <= MAX_WINDOW_DAYS):
+            raise ValueError(f"[windows.{kind}] days must be from 0 to {MAX_WINDOW_DAYS}")
+        windows[kind] = (before, after)
+    holidays = general.get("holidays", ())
+    if not isinstance(holidays, list | tuple):
+        raise ValueError("holidays must be a list of dates")
+    for d in holidays:
+        date.fromisoformat(str(d))  # a bad date fails here, not in the middle of a command
+    return Config(
+        coordinator_name=str(general.get("coordinator_name", "")),
+        coordinator_phone=str(general.get("coordinator_phone", "")),
+        idle_lock_minutes=int(general.get("idle_lock_minutes", 10)),
+        keyring_timeout=float(general.get("keyring_timeout", 5.0)),
+        busy_timeout_ms=int(general.get("busy_timeout_ms", 10000)),
+        holidays=tuple(str(d) for d in holidays),
+        windows=windows,
+        raw=data,
+    )

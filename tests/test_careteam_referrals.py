@@ -268,3 +268,12 @@ def test_cli_status_enum_is_the_model_enum():
     from caseload.cli import referrals as cli_referrals
 
     assert cli_referrals.ReferralStatus is models.ReferralStatus
+
+
+def test_referral_steps_cannot_be_dated_in_the_future(cli):
+    add_patient(cli, "P-1")
+    r = cli("referrals", "add", "P-1", "--to", "A", "--reason", "r", "--sent", "+10d")
+    assert r.exit_code == 1 and "in the future" in r.stderr
+    cli.ok("referrals", "add", "P-1", "--to", "A", "--reason", "r")
+    r = cli("referrals", "update", "1", "accepted", "--on", "+30d")
+    assert r.exit_code == 1 and "in the future" in r.stderr

@@ -275,3 +275,28 @@ def test_from_cron_without_a_key_exits_3_without_prompting(caseload):
     assert done.returncode == 3
     assert done.stderr.strip().startswith("caseload: no key for the store")
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("zone", "stamp", "day"),
+    [
+        ("Asia/Kolkata", "2026-11-22 18:45:00.000000", "2026-11-23"),  # 00:15 local, +05:30
+        ("Asia/Kolkata", "2026-11-22 18:15:00.000000", "2026-11-22"),  # 23:45 local
+        ("Asia/Kathmandu", "2026-11-22 18:20:00.000000", "2026-11-23"),  # 00:05 local, +05:45
+        ("America/St_Johns", "2026-11-23 03:20:00.000000", "2026-11-22"),  # 23:50 local, -03:30
+    ],
+)
+def test_last_contact_day_is_local_even_in_half_hour_zones(monkeypatch, zone, stamp, day):
+    import time
+
+    from caseload.services import duelist
+
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    duelist._LOCAL_DAYS.clear()
+    try:
+        assert duelist._local_day(stamp).isoformat() == day
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+        duelist._LOCAL_DAYS.clear()

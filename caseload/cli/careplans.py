@@ -8,7 +8,16 @@ from enum import StrEnum
 
 import typer
 
-from caseload.cli.common import FORMAT_OPTION, Format, _plain, emit, parse_date_option, say, state
+from caseload.cli.common import (
+    FORMAT_OPTION,
+    Format,
+    _plain,
+    audit_printout,
+    emit,
+    parse_date_option,
+    say,
+    state,
+)
 from caseload.enums import GoalStatus, InterventionStatus, ProblemCategory
 
 app = typer.Typer(
@@ -87,6 +96,7 @@ def show(
         _dump(plan)
     else:
         _render_tree(plan, patient_id)
+    audit_printout(ctx, "careplans.show", 1, fmt)
 
 
 @app.command("versions")

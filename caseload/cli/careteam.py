@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from caseload.cli.common import FORMAT_OPTION, Format, emit, say, state
+from caseload.cli.common import FORMAT_OPTION, Format, audit_printout, emit, say, state
 
 app = typer.Typer(
     rich_markup_mode=None,
@@ -103,3 +103,4 @@ def list_(
         rows = careteam.list_members(s, patient_id)
     columns = list(careteam.FIELDS) + (["relationship"] if patient_id is not None else [])
     emit(rows, fmt, columns=columns)
+    audit_printout(ctx, "careteam.list", len(rows), fmt)

@@ -263,5 +263,12 @@ def show_record(record: dict, fmt: Format, title: str | None = None) -> None:
         Console(highlight=False).print(table)
 
 
+def audit_printout(ctx: typer.Context, action: str, count: int, fmt: str) -> None:
+    """SPEC: printouts of patient data are audited (what and how many; never the data)."""
+    from caseload.services import auditchain
+
+    auditchain.append_raw(state(ctx).raw(), action, "printout", None, count=count, format=str(fmt))
+
+
 FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="table, csv or json.")
 LIMIT_OPTION = typer.Option(None, "--limit", min=1, help="Print at most N records.")

@@ -8,6 +8,7 @@ from caseload.cli.common import (
     FORMAT_OPTION,
     LIMIT_OPTION,
     Format,
+    audit_printout,
     emit,
     parse_date_option,
     parse_when_option,
@@ -104,6 +105,7 @@ def list_(
     with state(ctx).session() as s:
         rows = contacts.list_contacts(s, patient_id, since=since_on, limit=limit)
     emit(rows, fmt, columns=COLUMNS, table_columns=TABLE_COLUMNS)
+    audit_printout(ctx, "contacts.list", len(rows), fmt)
 
 
 @app.command("addendum")

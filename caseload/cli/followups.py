@@ -10,6 +10,7 @@ from caseload.cli.common import (
     FORMAT_OPTION,
     LIMIT_OPTION,
     Format,
+    audit_printout,
     emit,
     option_hint,
     parse_date_option,
@@ -145,6 +146,7 @@ def list_(
             s, patient_id, status=None if status is StatusFilter.all else status.value, limit=limit
         )
     emit(rows, fmt, columns=COLUMNS, table_columns=TABLE_COLUMNS)
+    audit_printout(ctx, "followups.list", len(rows), fmt)
 
 
 @app.command("show")
@@ -159,6 +161,7 @@ def show(
     with state(ctx).session() as s:
         f = followups.get(s, followup_id)
     show_record(f, fmt, title=f"Follow-up {followup_id}")
+    audit_printout(ctx, "followups.show", 1, fmt)
 
 
 @app.command("done")

@@ -29,7 +29,7 @@ from caseload.cli import referrals as referrals_cli
 from caseload.cli import setup as setup_cli
 from caseload.cli import transfer as transfer_cli
 from caseload.cli.common import State, say
-from caseload.errors import CaseloadError
+from caseload.errors import CaseloadError, UsageError
 
 
 def report(exc: CaseloadError) -> None:
@@ -47,6 +47,9 @@ class CaseloadGroup(TyperGroup):
         except CaseloadError as exc:
             report(exc)
             ctx.exit(exc.exit_code)
+        except OverflowError:
+            report(UsageError("a date or number is out of range"))
+            ctx.exit(UsageError.exit_code)
         except KeyboardInterrupt:
             say("caseload: interrupted; work in progress was rolled back")
             ctx.exit(130)
@@ -72,6 +75,10 @@ def _translate(exc: Exception) -> CaseloadError | None:
             return StoreBusy(
                 "the store is locked by another caseload process",
                 hint="try again in a moment",
+            )
+        if "malformed" in text or "not a database" in text:
+            return CaseloadError(
+                "the store is damaged", hint="run `caseload doctor`; restore a backup if it fails"
             )
         if "disk I/O" in text or "readonly" in text or "read-only" in text:
             return CaseloadError(f"the store could not be written: {text}")

@@ -172,8 +172,22 @@ def doctor(
         finally:
             conn.close()
         results.append(checks.wal_check(st.db))
-        with st.session() as s:
-            chain, last_event = checks.audit_checks(s)
+        damaged = any(
+            r.status == "FAIL" and r.name in ("integrity_check", "cipher_integrity_check")
+            for r in results
+        )
+        chain, last_event = (
+            checks.Check("FAIL", "audit chain", "not read: the store is damaged"),
+            None,
+        )
+        if not damaged:
+            try:
+                with st.session() as s:
+                    chain, last_event = checks.audit_checks(s)
+            except Exception as exc:  # a damaged table raises; doctor reports, never crashes
+                chain = checks.Check(
+                    "FAIL", "audit chain", f"unreadable ({exc.__class__.__name__})"
+                )
         from caseload.services.common import utcnow
 
         results.append(checks.backup_age(checks.last_backup_at(st.db, last_event), utcnow()))

@@ -8,6 +8,7 @@ from caseload.cli.common import (
     FORMAT_OPTION,
     LIMIT_OPTION,
     Format,
+    audit_printout,
     emit,
     parse_date_option,
     say,
@@ -95,3 +96,4 @@ def list_(
     if limit is not None:
         rows = rows[:limit]
     emit(rows, fmt, columns=list(referrals.FIELDS), table_columns=TABLE_COLUMNS)
+    audit_printout(ctx, "referrals.list", len(rows), fmt)

@@ -65,14 +65,15 @@ _LOCAL_DAYS: dict[str, date] = {}
 
 
 def _local_day(stamp: str | None) -> date | None:
-    """A stored UTC timestamp's calendar date in local time (memoised per UTC hour)."""
+    """A stored UTC timestamp's calendar date in local time (memoised per UTC minute:
+    zones such as +05:30 reach midnight inside a UTC hour)."""
     if not stamp:
         return None
-    hour = stamp[:13]
-    day = _LOCAL_DAYS.get(hour)
+    minute = stamp[:16]
+    day = _LOCAL_DAYS.get(minute)
     if day is None:
-        dt = datetime.fromisoformat(hour + ":00:00").replace(tzinfo=UTC)
-        day = _LOCAL_DAYS[hour] = dt.astimezone().date()
+        dt = datetime.fromisoformat(minute + ":00").replace(tzinfo=UTC)
+        day = _LOCAL_DAYS[minute] = dt.astimezone().date()
     return day
 
 

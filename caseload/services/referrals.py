@@ -66,6 +66,8 @@ def _text(value: str | None, what: str, *, required: bool) -> str | None:
 def _date(value, what: str) -> date | None:
     if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
         raise Invalid(f"{what} must be a date")
+    if value is not None and value > today():
+        raise Invalid(f"{what} is in the future: a referral step is dated when it happens")
     return value
 
 

@@ -92,6 +92,11 @@ def manual_backup(engine, dest: Path, key: Key, *, force: bool) -> None:
     """``caseload backup FILE``: a verified encrypted copy at ``dest`` (0600)."""
     if dest.is_dir():
         raise CaseloadError(f"{dest} is a folder; name the backup file")
+    live: Path = engine.info["path"]
+    from caseload.paths import sidecars
+
+    if dest.resolve() in {p.resolve() for p in (live, *sidecars(live))}:
+        raise CaseloadError(f"{dest} is the store itself; name a file elsewhere for the backup")
     if not dest.parent.is_dir():
         raise CaseloadError(f"the folder {dest.parent} does not exist")
     if dest.exists() and not force:
