@@ -96,7 +96,7 @@ def test_recovery_key_restores_a_lost_keyring_entry(db_path, memory_keyring):
     assert locked.exit_code == 3
     assert locked.stderr.startswith("caseload: no key for the store: ")
 
-    recovered = ok(db_path, "key", "recover", input=old_recovery + "\n")
+    recovered = ok(db_path, "key", "recover", "--yes", input=old_recovery + "\n")
     new_recovery = recovery_in(recovered.stderr)
     assert recovered.stderr.startswith("The store has a fresh key, kept in the OS keyring.\n")
     assert "the old one no longer works" in recovered.stderr
@@ -107,16 +107,16 @@ def test_recovery_key_restores_a_lost_keyring_entry(db_path, memory_keyring):
     assert not opens_with(db_path, old_recovery)
     assert opens_with(db_path, new_recovery)
     before = digest(db_path)
-    stale = run(db_path, "key", "recover", input=old_recovery + "\n")
+    stale = run(db_path, "key", "recover", "--yes", input=old_recovery + "\n")
     assert (stale.exit_code, stale.stderr) == (3, WRONG_KEY_LINE)
     assert digest(db_path) == before
-    again = ok(db_path, "key", "recover", input=new_recovery + "\n")
+    again = ok(db_path, "key", "recover", "--yes", input=new_recovery + "\n")
     assert opens_with(db_path, recovery_in(again.stderr))
 
 
 def test_recover_is_audited(db_path):
     made = ok(db_path, "init")
-    ok(db_path, "key", "recover", input=recovery_in(made.stderr) + "\n")
+    ok(db_path, "key", "recover", "--yes", input=recovery_in(made.stderr) + "\n")
     from caseload.services import audit
     from caseload.store.engine import open_store, session
     from caseload.store.keys import resolve_key
@@ -140,7 +140,7 @@ def test_recovery_key_gives_a_key_file_store_a_fresh_key_file(db_path, tmp_path)
 
     key.unlink()  # the key file was lost
     assert run(db_path, "--key-file", str(key), "patients", "list").exit_code == 3
-    recovered = ok(db_path, "--key-file", str(key), "key", "recover", input=old_recovery)
+    recovered = ok(db_path, "--key-file", str(key), "key", "recover", "--yes", input=old_recovery)
     assert f"kept in key file {key}." in recovered.stderr
     assert oct(key.stat().st_mode & 0o777) == oct(0o600)
     assert key.read_text() != old_key
@@ -153,7 +153,7 @@ def test_recover_replaces_an_existing_key_file_in_place(db_path, tmp_path):
     key = tmp_path / "c.key"
     made = ok(db_path, "--key-file", str(key), "init")
     old_key = key.read_text()
-    ok(db_path, "--key-file", str(key), "key", "recover", input=recovery_in(made.stderr))
+    ok(db_path, "--key-file", str(key), "key", "recover", "--yes", input=recovery_in(made.stderr))
     assert key.read_text() != old_key
     assert key.stat().st_mode & 0o777 == 0o600
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("c.key")) == ["c.key"]
@@ -176,7 +176,7 @@ def test_the_recovery_key_of_a_passphrase_store_is_its_derived_key(db_path, memo
 
     # Passphrase forgotten: recover to a new one.
     new_env = {"CASELOAD_PASSPHRASE": "a brand new passphrase 2"}
-    recovered = ok(db_path, "key", "recover", input=recovery + "\n", env=new_env)
+    recovered = ok(db_path, "key", "recover", "--yes", input=recovery + "\n", env=new_env)
     assert external_ids(db_path, env=new_env) == ["R-1"]
     assert run(db_path, "patients", "list", env=env).exit_code == 3  # the old passphrase is gone
     assert not opens_with(db_path, recovery)
@@ -187,7 +187,7 @@ def test_a_passphrase_store_recovered_without_a_passphrase_moves_to_the_keyring(
     db_path, memory_keyring
 ):
     made = ok(db_path, "init", env={"CASELOAD_PASSPHRASE": PASSPHRASE})
-    ok(db_path, "key", "recover", input=recovery_in(made.stderr))
+    ok(db_path, "key", "recover", "--yes", input=recovery_in(made.stderr))
     assert ("caseload", str(db_path.resolve())) in memory_keyring.entries
     assert external_ids(db_path) == []
 
@@ -199,7 +199,7 @@ def test_a_passphrase_store_recovered_without_a_passphrase_moves_to_the_keyring(
 )
 def test_a_malformed_recovery_key_is_a_usage_error(cli, text):
     before = digest(cli.db)
-    result = cli("key", "recover", input=text)
+    result = cli("key", "recover", "--yes", input=text)
     assert result.exit_code == 2
     assert result.stderr == (
         "caseload: that is not a recovery key (13 groups of 4 letters and digits)\n"
@@ -213,7 +213,7 @@ def test_a_wrong_recovery_key_exits_3_and_changes_nothing(cli, memory_keyring):
     before = digest(cli.db)
     key_before = cli.key.read_bytes()
     wrong = recovery_key_for("42" * 32)
-    result = cli("key", "recover", input=wrong.lower() + "\n")  # case does not matter
+    result = cli("key", "recover", "--yes", input=wrong.lower() + "\n")  # case does not matter
     assert (result.exit_code, result.stderr, result.stdout) == (3, WRONG_KEY_LINE, "")
     assert digest(cli.db) == before
     assert cli.key.read_bytes() == key_before
@@ -450,3 +450,16 @@ def test_a_recovery_key_typed_at_the_terminal_opens_the_store(db_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[1:] == []  # an empty store, opened
     assert done.stdout.startswith("external_id,")
+
+
+def test_recover_without_a_terminal_needs_yes_and_changes_nothing(tmp_path):
+    db_path = tmp_path / "s" / "c.db"
+    key = tmp_path / "k" / "c.key"
+    made = ok(db_path, "--key-file", str(key), "init")
+    before = (db_path.read_bytes(), key.read_text())
+    refused = run(db_path, "--key-file", str(key), "key", "recover", input=recovery_in(made.stderr))
+    assert refused.exit_code == 2
+    assert (
+        refused.stderr == "caseload: key recover replaces the store's key: pass --yes to confirm\n"
+    )
+    assert (db_path.read_bytes(), key.read_text()) == before

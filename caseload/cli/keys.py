@@ -26,7 +26,10 @@ def _read_recovery_key() -> str:
 
 
 @app.command("recover")
-def recover(ctx: typer.Context) -> None:
+def recover(
+    ctx: typer.Context,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Confirm without asking."),
+) -> None:
     """Open the store with its recovery key and give it a fresh key.
 
     The recovery key is read from the terminal, or from stdin's first line. The
@@ -44,12 +47,23 @@ def recover(ctx: typer.Context) -> None:
         raise UsageError("that is not a recovery key (13 groups of 4 letters and digits)")
     old = keys.Key(raw, raw=True, source="the recovery key")
     connect(st.db, old).close()  # wrong recovery key: exit 3 before anything changes
+    from caseload.cli.ops import confirm_or_refuse
+
+    confirm_or_refuse(
+        yes, "key recover replaces the store's key", "Give the store a fresh key now?"
+    )
     timeout = st.config().keyring_timeout
     plan = rekey.plan_new_key(st.db, st.key_file, timeout=timeout, reuse_file=False)
-    # The new key is saved before the store changes: if the change fails, the old
-    # recovery key still opens the store; if it succeeds, the key is already kept.
-    rekey.keep_new_key(plan, st.db, timeout=timeout)
+    # As in `key rotate`: a new key file waits beside the old one until the store has
+    # changed, so a failure at any point leaves the old file and the recovery key working.
+    # (A keyring plan has stored its key already; the recovery key still opens the store.)
+    if plan.kind == "file":
+        rekey.stash_pending("file", st.db, plan.key_file, plan.key, timeout)
+    else:
+        rekey.keep_new_key(plan, st.db, timeout=timeout)
     rekey.rekey(st.db, old, plan.key)
+    if plan.kind == "file":
+        rekey.promote("file", st.db, plan.key_file, plan.key, timeout)
     engine = open_store(st.db, plan.key)
     with session(engine, write=True) as s:
         audit.record(s, "key.recover", "store", None, key_kept_in=plan.kind)
