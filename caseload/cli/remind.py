@@ -1,0 +1,213 @@
+"""`caseload remind`: batch reminders to patients (outbox or email) or to the coordinator (ics).
+
+Thin: planning and recording live in ``services.reminders``, delivery in
+``io.reminders_run``. Stdout carries the outbox CSV or the calendar (or, with
+``--dry-run``, the listing of what would go); the summary goes to stderr.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from caseload.cli.common import open_output, option_hint, parse_date_option, say, state
+
+
+class Channel(StrEnum):
+    outbox = "outbox"
+    email = "email"
+    ics = "ics"
+
+
+def _parse_now(value: str | None):
+    if value is None:
+        return None
+    from datetime import datetime
+
+    try:
+        now = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            "use YYYY-MM-DDTHH:MM (local time)", param_hint=option_hint("now")
+        ) from None
+    return now if now.tzinfo is None else now.astimezone().replace(tzinfo=None)
+
+
+def _templates_dir() -> Path:
+    """Templates live in a `templates` folder beside the config file."""
+    from caseload import paths
+
+    return paths.config_file().parent / "templates"
+
+
+def remind(
+    ctx: typer.Context,
+    on: str = typer.Option(None, "--date", help="The day (default today); any date form."),
+    days_ahead: int = typer.Option(
+        1, "--days-ahead", min=0, help="Remind follow-ups due up to N days after --date."
+    ),
+    channel: Channel = typer.Option(
+        Channel.outbox, "--channel", help="outbox (CSV for an SMS tool), email, or ics."
+    ),
+    output: Path = typer.Option(
+        None, "--output", "-o", help="outbox/ics: write to FILE (mode 0600) instead of stdout."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Show what would go; send and record nothing."
+    ),
+    limit: int = typer.Option(None, "--limit", min=1, help="Send at most N messages this run."),
+    digest: str = typer.Option(
+        None, "--digest", metavar="ADDRESS", help="Also email the day's due list to ADDRESS."
+    ),
+    now_text: str = typer.Option(None, "--now", hidden=True, help="Local time (tests)."),
+) -> None:
+    """Send reminders for follow-ups due soon, once per follow-up and channel."""
+    from datetime import date, datetime
+
+    from caseload.errors import CaseloadError
+    from caseload.services import reminder_text
+    from caseload.services import reminders as svc
+
+    st = state(ctx)
+    now = _parse_now(now_text) or datetime.now()
+    day = parse_date_option(on, "date") or (now.date() if now_text else date.today())
+    if output is not None and channel is Channel.email:
+        raise typer.BadParameter(
+            "--output is for the outbox and ics channels", param_hint=option_hint("output")
+        )
+    cfg = st.config()
+    settings = cfg.raw.get("reminders") or {}
+    quiet = svc.in_quiet_hours(now, svc.parse_quiet_hours(settings.get("quiet_hours")))
+    if channel is not Channel.ics and not (cfg.coordinator_name and cfg.coordinator_phone):
+        raise CaseloadError(
+            "reminders need coordinator_name and coordinator_phone in the [caseload] config table",
+            hint="patients are told whom to call back; see docs/reminders.md",
+        )
+    smtp = None
+    if channel is Channel.email or digest:
+        from caseload.io.reminders_out import smtp_settings
+
+        smtp = smtp_settings(cfg.raw)
+    with st.session() as s:
+        plan = svc.plan(
+            s,
+            day=day,
+            days_ahead=days_ahead,
+            channel=channel.value,
+            templates=reminder_text.Templates(_templates_dir()),
+            coordinator_name=cfg.coordinator_name,
+            coordinator_phone=cfg.coordinator_phone,
+            quiet=quiet,
+            limit=limit,
+        )
+    if dry_run:
+        _show_dry_run(plan, digest)
+        return
+    digest_mail = _digest(st, day, days_ahead, cfg) if digest else None
+    from caseload.cli.ops import crash_point
+    from caseload.io import reminders_run
+
+    stream, is_file = (None, False)
+    if channel is not Channel.email:
+        stream, is_file = open_output(output)
+    try:
+        outcome = reminders_run.run(
+            lambda: st.session(write=True),
+            plan,
+            stream=stream,
+            smtp=smtp if (channel is Channel.email or digest) else None,
+            digest=(digest, *digest_mail) if digest_mail else None,
+            after_claim=lambda: crash_point("reminder-recorded"),
+        )
+    finally:
+        if is_file:
+            stream.close()
+    _report(outcome, digest)
+
+
+def _digest(st, day, days_ahead: int, cfg) -> tuple[str, str]:
+    """(subject, body): the coordinator's own due list, as printed by `caseload due`."""
+    import io
+
+    from caseload.io import duelist as writer
+    from caseload.services import duelist
+
+    result = duelist.build(st.raw(), day, days_ahead, windows=cfg.windows)
+    body = io.StringIO()
+    writer.write(result, "text", body, coordinator=cfg.coordinator_name)
+    return f"Due list for {day.isoformat()}", body.getvalue()
+
+
+def _line(verb: str, item, detail: str) -> str:
+    return f"  {verb} {item.patient_external_id} follow-up {item.followup_id}: {detail}"
+
+
+def _report(outcome, digest: str | None) -> None:
+    from caseload.errors import CaseloadError
+
+    plan, c = outcome.plan, outcome.counts()
+    say(
+        f"remind {plan.day.isoformat()} (+{plan.days_ahead}d, {plan.channel}): "
+        f"sent {c['sent']} in {c['messages']} messages, failed {c['failed']}, "
+        f"deferred {c['deferred']}, skipped {c['skipped']}, already sent {c['already_sent']}, "
+        f"unknown {c['unknown']}"
+    )
+    if plan.quiet and outcome.deferred:
+        say("  quiet hours: reminders deferred to the next run outside them")
+    for item in plan.skipped:
+        say(_line("skipped", item, item.reason or ""))
+    for msg, error in outcome.failed:
+        for item in msg.items:
+            say(_line("failed", item, f"{error}; retried on the next run"))
+    for item in plan.unknown:
+        say(_line("unknown", item, "may have been sent (an earlier run stopped); not resent"))
+    if c["held"]:
+        say(f"  {c['held']} more left for a later run (--limit)")
+    if outcome.digest_error:
+        raise CaseloadError(f"the digest to the coordinator was not sent ({outcome.digest_error})")
+    if digest:
+        say("  digest sent")
+    if outcome.failed:
+        n = c["failed"]
+        raise CaseloadError(f"{n} reminder{'s' if n != 1 else ''} failed; retried on the next run")
+
+
+def _show_dry_run(plan, digest: str | None) -> None:
+    """What would go, on stdout; nothing is recorded."""
+    import sys
+
+    w = sys.stdout.write
+    w(
+        f"Dry run: reminders for {plan.day.isoformat()} (+{plan.days_ahead}d) "
+        f"by {plan.channel}; nothing is sent or recorded\n"
+    )
+    verb = "would defer" if plan.quiet and plan.channel != "ics" else "would send"
+    for m in plan.messages:
+        ids = ", ".join(str(i.followup_id) for i in m.items)
+        to = f" to {m.to}" if m.to else ""
+        w(f"{verb}: {m.patient_external_id}{to} (follow-up {ids})\n")
+        for line in m.text.splitlines():
+            w(f"    {line}\n")
+    for item in plan.skipped:
+        w(f"would skip: {item.patient_external_id} (follow-up {item.followup_id}): {item.reason}\n")
+    for item in plan.already:
+        w(f"already sent: {item.patient_external_id} (follow-up {item.followup_id})\n")
+    for item in plan.unknown:
+        w(
+            f"may have been sent: {item.patient_external_id} (follow-up {item.followup_id}); "
+            "not resent\n"
+        )
+    for m in plan.held:
+        w(f"over --limit: {m.patient_external_id}\n")
+    if digest:
+        w(f"would email the due list to {digest}\n")
+    say(
+        f"dry run: {sum(len(m.items) for m in plan.messages)} to {verb.split()[1]}, "
+        f"{len(plan.skipped)} to skip, {len(plan.already)} already sent; nothing recorded"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("remind")(remind)
