@@ -1,0 +1,166 @@
+"""The follow-up forms: schedule one (optionally recurring) and complete one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from caseload.enums import ContactMethod, ContactOutcome, FollowUpKind, FollowUpStatus
+from caseload.tui.forms.base import FormScreen
+from caseload.tui.forms.fields import Field, as_date, choices, date_parser, show_date, when_field
+
+# The recurrence presets offered, as the RRULE text services.followups.PRESETS gives them
+# (repeated here because that module loads SQLModel; a test keeps the two equal).
+RECURRENCE = (
+    ("none", ""),
+    ("daily", "FREQ=DAILY"),
+    ("weekly", "FREQ=WEEKLY"),
+    ("every 2 weeks", "FREQ=WEEKLY;INTERVAL=2"),
+    ("monthly", "FREQ=MONTHLY"),
+    ("quarterly", "FREQ=MONTHLY;INTERVAL=3"),
+)
+PRIORITIES = (("1 urgent", 1), ("2 high", 2), ("3 normal", 3), ("4 low", 4))
+# The contact method a completion defaults to, per kind (services.followups.DEFAULT_METHOD).
+DEFAULT_METHOD = {
+    "call": "phone",
+    "transition_call": "phone",
+    "med_review": "phone",
+    "visit": "home_visit",
+    "transition_visit": "home_visit",
+    "appointment": "clinic_visit",
+    "screening": "clinic_visit",
+}
+
+
+def _due_hint(today) -> Any:
+    def hint(d: date) -> str:
+        days = (d - today()).days
+        when = {0: "today", 1: "tomorrow", -1: "yesterday"}.get(days)
+        if when is None:
+            when = f"in {days} days" if days > 0 else f"{-days} days ago"
+        return f"{show_date(d)} ({when})"
+
+    return hint
+
+
+class FollowUpForm(FormScreen):
+    """Returns the keyword arguments of ``followups.add`` plus ``external_id``."""
+
+    TITLE_TEXT = "New follow-up"
+
+    def __init__(self, patient_external_id: str, *, today: date | None = None) -> None:
+        self.patient_external_id = patient_external_id
+        self.today = today
+        super().__init__()
+
+    def _today(self) -> date:
+        return self.today or date.today()
+
+    def intro(self) -> Sequence[str]:
+        return (f"Patient {self.patient_external_id}",)
+
+    def fields(self) -> Sequence[Field]:
+        return [
+            Field("title", "Title", required=True),
+            Field(
+                "due_on",
+                "Due",
+                parse=date_parser(self._today),
+                required=True,
+                placeholder="today, tomorrow, +3d, next mon, YYYY-MM-DD",
+                hint=_due_hint(self._today),
+            ),
+            Field(
+                "kind",
+                "Kind",
+                kind="select",
+                options=choices(FollowUpKind),
+                value=FollowUpKind.call.value,
+            ),
+            Field("priority", "Priority", kind="select", options=PRIORITIES, value=3),
+            Field("rrule", "Repeats", kind="select", options=RECURRENCE, value=""),
+            Field(
+                "from_completion",
+                "count from the day it is done",
+                kind="check",
+                value=False,
+                group="",
+            ),
+            Field("notes", "Notes"),
+        ]
+
+    def check(self, values: Mapping[str, Any]) -> dict[str, str]:
+        if values["from_completion"] and not values["rrule"]:
+            return {"from_completion": "only a repeating follow-up counts from completion"}
+        return {}
+
+    def result(self, values: Mapping[str, Any]) -> dict:
+        return {
+            "external_id": self.patient_external_id,
+            "title": values["title"],
+            "due_on": values["due_on"],
+            "kind": values["kind"],
+            "priority": values["priority"],
+            "rrule": values["rrule"] or None,
+            "from_completion": bool(values["from_completion"]),
+            "notes": values["notes"],
+        }
+
+
+class CompleteFollowUpForm(FormScreen):
+    """Returns the keyword arguments of ``followups.complete`` plus ``followup_id``.
+
+    ``followup`` is the follow-up's public dict (id, title, kind, due_on, rrule, status…).
+    """
+
+    TITLE_TEXT = "Complete follow-up"
+    SAVE_LABEL = "Done"
+
+    def __init__(self, followup: Mapping, *, now: datetime | None = None) -> None:
+        self.followup = dict(followup)
+        self.now = now
+        super().__init__()
+
+    def _now(self) -> datetime:
+        return self.now or datetime.now().astimezone()
+
+    def intro(self) -> Sequence[str]:
+        f = self.followup
+        lines = [f"Follow-up {f.get('id')}: {f.get('title') or ''}"]
+        due = as_date(f.get("due_on"))
+        if due is not None:
+            lines.append(f"Due {show_date(due)}")
+        if f.get("rrule"):
+            lines.append("Recurring: the next one will be scheduled.")
+        return lines
+
+    def can_save(self) -> str:
+        status = self.followup.get("status")
+        if status and status != FollowUpStatus.open.value:
+            return f"This follow-up is {status} already."
+        return ""
+
+    def fields(self) -> Sequence[Field]:
+        method = DEFAULT_METHOD.get(str(self.followup.get("kind")), ContactMethod.phone.value)
+        return [
+            Field(
+                "outcome",
+                "Outcome",
+                kind="select",
+                options=choices(ContactOutcome),
+                value=ContactOutcome.reached.value,
+            ),
+            Field("method", "Method", kind="select", options=choices(ContactMethod), value=method),
+            when_field(self._now),
+            Field("note", "Note"),
+        ]
+
+    def result(self, values: Mapping[str, Any]) -> dict:
+        return {
+            "followup_id": self.followup.get("id"),
+            "outcome": values["outcome"],
+            "method": values["method"],
+            "note": values["note"],
+            "at": values["at"] or self._now(),
+        }

@@ -1,0 +1,84 @@
+"""The hospital discharge form: record a transition of care and preview its follow-ups."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from caseload.services.schedule import add_business_days
+from caseload.tui.forms.base import FormScreen
+from caseload.tui.forms.fields import Field, date_parser, show_date
+
+# services.transitions' rule (that module loads SQLModel; a test keeps the two equal):
+# a call within 2 business days, a visit within 7 days for high risk, 14 otherwise.
+CALL_BUSINESS_DAYS = 2
+VISIT_DAYS = {"high": 7}
+VISIT_DAYS_DEFAULT = 14
+
+
+class HospitalDischargeForm(FormScreen):
+    """Returns the keyword arguments of ``transitions.record_discharge`` plus ``external_id``.
+
+    ``risk`` (the patient's tier) decides the visit's due date shown; ``holidays`` are
+    skipped when counting business days and are returned so the service counts the same.
+    """
+
+    TITLE_TEXT = "Hospital discharge"
+    SAVE_LABEL = "Record"
+
+    def __init__(
+        self,
+        patient_external_id: str,
+        *,
+        risk: str | None = None,
+        today: date | None = None,
+        holidays: frozenset[date] = frozenset(),
+    ) -> None:
+        self.patient_external_id = patient_external_id
+        self.risk = risk
+        self.today = today
+        self.holidays = frozenset(holidays)
+        super().__init__()
+
+    def _today(self) -> date:
+        return self.today or date.today()
+
+    def intro(self) -> Sequence[str]:
+        return (f"Patient {self.patient_external_id} left hospital.",)
+
+    def fields(self) -> Sequence[Field]:
+        return [
+            Field(
+                "discharged_on",
+                "Discharged on",
+                value="today",
+                required=True,
+                # The service allows tomorrow (a planned discharge), nothing later.
+                parse=date_parser(self._today, not_after=1, what="discharge date"),
+                hint=show_date,
+            ),
+            Field("facility", "Facility"),
+            Field("reason", "Reason"),
+        ]
+
+    def due_dates(self, discharged_on: date) -> tuple[date, date]:
+        call = add_business_days(discharged_on, CALL_BUSINESS_DAYS, self.holidays)
+        visit = discharged_on + timedelta(days=VISIT_DAYS.get(self.risk, VISIT_DAYS_DEFAULT))
+        return call, visit
+
+    def info(self, values: Mapping[str, Any], errors: Mapping[str, str]) -> str:
+        d = values.get("discharged_on")
+        if d is None or "discharged_on" in errors:
+            return ""
+        call, visit = self.due_dates(d)
+        return f"Schedules a call due {show_date(call)} and a visit due {show_date(visit)}."
+
+    def result(self, values: Mapping[str, Any]) -> dict:
+        return {
+            "external_id": self.patient_external_id,
+            "discharged_on": values["discharged_on"],
+            "facility": values["facility"],
+            "reason": values["reason"],
+            "holidays": self.holidays,
+        }
