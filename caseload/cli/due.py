@@ -45,18 +45,11 @@ def due(
     conn = st.raw()
     cfg = st.config()
     result = duelist.build(conn, day, days, windows=cfg.windows)
-    stream, is_file = open_output(output)
-    try:
-        writer.write(result, fmt.value, stream, redacted=redacted, coordinator=cfg.coordinator_name)
-    finally:
-        if is_file:
-            stream.close()
-        else:
-            stream.flush()
     counts = result.counts()
+    # Recorded first: if the store is too busy to record it, nothing is printed.
     auditchain.append_raw(
         conn,
-        "duelist.export" if is_file else "duelist.print",
+        "duelist.export" if output is not None and str(output) != "-" else "duelist.print",
         "duelist",
         day.isoformat(),
         format=fmt.value,
@@ -65,6 +58,14 @@ def due(
         items=len(result.items),
         **counts,
     )
+    stream, is_file = open_output(output)
+    try:
+        writer.write(result, fmt.value, stream, redacted=redacted, coordinator=cfg.coordinator_name)
+    finally:
+        if is_file:
+            stream.close()
+        else:
+            stream.flush()
 
 
 def register(app: typer.Typer) -> None:

@@ -70,13 +70,10 @@ def _translate(exc: Exception) -> CaseloadError | None:
     """Low-level store errors a person can act on, rewritten (sqlite-utils does the same)."""
     text = str(getattr(exc, "orig", exc))
     if type(exc).__module__.startswith(("sqlalchemy", "sqlcipher3")):
-        from caseload.errors import StoreBusy
+        from caseload.store.connect import busy_error, is_busy
 
-        if "locked" in text or "busy" in text:
-            return StoreBusy(
-                "the store is locked by another caseload process",
-                hint="try again in a moment",
-            )
+        if is_busy(exc):
+            return busy_error()
         if "malformed" in text or "not a database" in text:
             return CaseloadError(
                 "the store is damaged", hint="run `caseload doctor`; restore a backup if it fails"

@@ -135,20 +135,50 @@ def import_(
         raise typer.Exit(1)
 
 
-def _open_binary(path: Path | None):
-    """Stdout, or ``path`` created with mode 0600 (an export holds patient data)."""
-    import os
+class _Staged:
+    """Output files written under a temporary name and renamed into place only when complete.
 
-    from caseload.errors import CaseloadError
+    An export interrupted (Ctrl-C, a full disk, a busy store at the audit) leaves
+    no half-written file behind, and never truncates an earlier export of the
+    same name before the new one is whole.
+    """
 
-    if path is None or str(path) == "-":
-        return sys.stdout.buffer, False
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.chmod(path, 0o600)
-    except OSError as exc:
-        raise CaseloadError(f"cannot write {path}: {exc.strerror}") from None
-    return os.fdopen(fd, "wb"), True
+    def __init__(self) -> None:
+        self.files: list[tuple[Path, Path]] = []
+
+    def open(self, path: Path):
+        """A new binary file (mode 0600, it holds patient data) that will become ``path``."""
+        import os
+
+        from caseload.errors import CaseloadError
+
+        if path.is_dir():
+            raise CaseloadError(f"cannot write {path}: it is a folder")
+        if path.exists() and not path.is_file():  # /dev/null, a pipe: written as it is
+            try:
+                return open(path, "wb")  # closed by the caller's `with`
+            except OSError as exc:
+                raise CaseloadError(f"cannot write {path}: {exc.strerror}") from None
+        tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+        try:
+            tmp.unlink(missing_ok=True)  # a leftover of a killed run with this pid
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            raise CaseloadError(f"cannot write {path}: {exc.strerror}") from None
+        self.files.append((tmp, path))
+        return os.fdopen(fd, "wb")
+
+    def commit(self) -> None:
+        import os
+
+        for tmp, path in self.files:
+            os.replace(tmp, path)
+        self.files = []
+
+    def discard(self) -> None:
+        for tmp, _path in self.files:
+            tmp.unlink(missing_ok=True)
+        self.files = []
 
 
 def export(
@@ -181,38 +211,44 @@ def export(
         data = {k: exporters.collect(s, k) for k in kinds}
     if redact:
         data = {k: exporters.redact(k, rows) for k, rows in data.items()}
-    if kind is ExportKind.all:
-        try:
-            os.makedirs(output, mode=0o700, exist_ok=True)
-        except OSError as exc:
-            raise UsageError(f"cannot create the folder {output}: {exc.strerror}") from None
-        if fmt is OutFormat.fhir:
-            from caseload.io.fhir import bundle
-
-            out, _ = _open_binary(output / "bundle.json")
-            with out:
+    if kind is not ExportKind.all and output is not None and str(output) == "-":
+        output = None
+    staged = _Staged()
+    try:
+        if kind is ExportKind.all:
+            try:
+                os.makedirs(output, mode=0o700, exist_ok=True)
+            except OSError as exc:
+                raise UsageError(f"cannot create the folder {output}: {exc.strerror}") from None
+            if fmt is OutFormat.fhir:
                 import json
 
-                out.write(json.dumps(bundle(data), ensure_ascii=False, indent=1).encode())
-        else:
-            for k, rows in data.items():
-                out, _ = _open_binary(output / f"{k}.{exporters.EXTENSIONS[fmt.value]}")
-                with out:
-                    exporters.write(k, rows, fmt.value, out)
-    else:
-        out, close = _open_binary(output)
-        try:
-            exporters.write(kind.value, data[kind.value], fmt.value, out)
-        finally:
-            if close:
-                out.close()
+                from caseload.io.fhir import bundle
+
+                with staged.open(output / "bundle.json") as out:
+                    out.write(json.dumps(bundle(data), ensure_ascii=False, indent=1).encode())
             else:
-                out.flush()
-    counts = {k: len(rows) for k, rows in data.items()}
-    with st.session(write=True) as s:
-        audit.record(
-            s, f"export.{kind.value}", "export", None, format=fmt.value, redacted=redact, **counts
-        )
+                for k, rows in data.items():
+                    with staged.open(output / f"{k}.{exporters.EXTENSIONS[fmt.value]}") as out:
+                        exporters.write(k, rows, fmt.value, out)
+        elif output is not None:
+            with staged.open(output) as out:
+                exporters.write(kind.value, data[kind.value], fmt.value, out)
+        else:
+            try:
+                exporters.write(kind.value, data[kind.value], fmt.value, sys.stdout.buffer)
+            finally:
+                sys.stdout.buffer.flush()
+        counts = {k: len(rows) for k, rows in data.items()}
+        # Audited before the files take their names: no export lands unrecorded.
+        with st.session(write=True) as s:
+            audit.record(
+                s, f"export.{kind.value}", "export", None, format=fmt.value, redacted=redact,
+                **counts,
+            )  # fmt: skip
+        staged.commit()
+    finally:
+        staged.discard()
     if output is not None:
         say("exported " + ", ".join(f"{n} {k}" for k, n in counts.items()) + f" to {output}")
 

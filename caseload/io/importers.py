@@ -139,7 +139,7 @@ def _run(conn, source: str | Path, s: Settings, progress: Progress | None) -> Re
     # is MEMORY, so nothing spills as plaintext), and helper threads sort index builds.
     conn.execute("PRAGMA cache_size = -131072")
     conn.execute("PRAGMA threads = 2")
-    conn.execute("BEGIN IMMEDIATE")  # the lookups and the writes see one state of the store
+    _begin(conn)  # the lookups and the writes see one state of the store
     try:
         good = writer.resolve(good, bad)
         report.failed = len(bad)
@@ -157,11 +157,26 @@ def _run(conn, source: str | Path, s: Settings, progress: Progress | None) -> Re
         conn.execute("COMMIT")
         report.written = True
     except BaseException:
-        conn.execute("ROLLBACK")
+        # A Ctrl-C can land just after COMMIT returned: then there is nothing to undo,
+        # and a ROLLBACK would raise over the KeyboardInterrupt.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
     if bad and s.rejects is not None:
         write_rejects(s.rejects, table.headers, bad)
     return report
+
+
+def _begin(conn) -> None:
+    """BEGIN IMMEDIATE; past the busy timeout, the same StoreBusy the ORM path gives."""
+    from caseload.store.connect import busy_error, is_busy
+
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except Exception as exc:
+        if is_busy(exc):
+            raise busy_error() from None
+        raise
 
 
 def _validate(table: Table, checker: Checker, report: Report, progress: Progress | None):

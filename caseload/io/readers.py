@@ -234,29 +234,41 @@ def read_json(text: str, name: str, *, ndjson: bool) -> Table:
     return _as_table(records, unit, "ndjson" if ndjson else "json", [])
 
 
-def read_fhir(text: str, name: str) -> Table:
-    """FHIR R4 Patients from a Bundle (any type), a single Patient, or NDJSON of resources."""
+def _patient(resource: dict, name: str, unit: str, n: int) -> dict:
     from caseload.io.fhir import patient_fields
 
     try:
+        return patient_fields(resource)
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError):
+        raise Invalid(f"{name} {unit} {n}: a Patient resource not in FHIR R4 shape") from None
+
+
+def read_fhir(text: str, name: str) -> Table:
+    """FHIR R4 Patients from a Bundle (any type), a single Patient, or NDJSON of resources."""
+    try:
         data = json.loads(text)
-        resources = [(1, data)] if isinstance(data, dict) else list(enumerate(data, 1))
+        resources = [(1, data)] if not isinstance(data, list) else list(enumerate(data, 1))
         unit = "item"
     except ValueError:
         resources, unit = _records(text, name, ndjson=True)
     found: list[tuple[int, dict]] = []
     skipped = 0
+    # Untrusted shapes: a Bundle whose entries are not objects, a Patient whose
+    # name is a number… Anything but the FHIR shape is skipped or refused cleanly.
     for n, res in resources:
         if isinstance(res, dict) and res.get("resourceType") == "Bundle":
             unit = "entry"
-            for i, entry in enumerate(res.get("entry") or [], 1):
-                r = (entry or {}).get("resource") or {}
-                if r.get("resourceType") == "Patient":
-                    found.append((i, patient_fields(r)))
+            entries = res.get("entry") or []
+            if not isinstance(entries, list):
+                raise Invalid(f"{name} {unit} {n}: the Bundle's entry is not a list")
+            for i, entry in enumerate(entries, 1):
+                r = entry.get("resource") if isinstance(entry, dict) else None
+                if isinstance(r, dict) and r.get("resourceType") == "Patient":
+                    found.append((i, _patient(r, name, unit, i)))
                 else:
                     skipped += 1
         elif isinstance(res, dict) and res.get("resourceType") == "Patient":
-            found.append((n, patient_fields(res)))
+            found.append((n, _patient(res, name, unit, n)))
         else:
             skipped += 1
     notes = [f"skipped {skipped} FHIR resources that are not Patients"] if skipped else []

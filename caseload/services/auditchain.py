@@ -55,6 +55,7 @@ def append_raw(conn, action: str, entity: str, entity_id=None, *, patient_id=Non
         )
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # a Ctrl-C just after COMMIT finds none to roll back
+            conn.execute("ROLLBACK")
         raise
     return h

@@ -103,10 +103,15 @@ def manual_backup(engine, dest: Path, key: Key, *, force: bool) -> None:
         raise CaseloadError(f"{dest} exists already", hint="pass --force to replace it")
     # With --force the old file stays whole until the new copy has verified.
     staged = dest.with_name(dest.name + f".new-{os.getpid()}") if dest.exists() else dest
-    with engine.connect() as conn:
-        export_copy(conn.connection.dbapi_connection, staged, key)
-    if staged != dest:
-        os.replace(staged, dest)
+    try:
+        with engine.connect() as conn:
+            export_copy(conn.connection.dbapi_connection, staged, key)
+        if staged != dest:
+            os.replace(staged, dest)
+    except BaseException:
+        if staged != dest:  # interrupted between the copy and the rename
+            staged.unlink(missing_ok=True)
+        raise
 
 
 # --- restore ---------------------------------------------------------------------

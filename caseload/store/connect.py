@@ -15,6 +15,20 @@ from caseload.store.keys import Key
 WRONG_KEY = "wrong key or not a caseload database"
 
 
+def is_busy(exc: BaseException) -> bool:
+    """SQLite's "database is locked" / "database is busy", whatever layer raised it."""
+    text = str(getattr(exc, "orig", exc))
+    return "locked" in text or "busy" in text
+
+
+def busy_error() -> StoreBusy:
+    """The one message every path (ORM session, raw fast path, import) gives past the timeout."""
+    return StoreBusy(
+        "the store stayed locked by another caseload process past the busy timeout",
+        hint="try again in a moment; raise busy_timeout_ms in the config if it recurs",
+    )
+
+
 def _driver():
     import sqlcipher3
 
@@ -35,6 +49,8 @@ def create_file(path: Path) -> None:
 
 def connect(path: Path, key: Key, *, busy_timeout_ms: int = 10000):
     """Open ``path`` with ``key``; raise StoreMissing / StoreLocked / StoreBusy cleanly."""
+    if path.is_dir():
+        raise StoreMissing(f"{path} is a folder, not a caseload store")
     if not path.exists():
         raise StoreMissing(
             f"no caseload store at {path}",
@@ -56,8 +72,8 @@ def connect(path: Path, key: Key, *, busy_timeout_ms: int = 10000):
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except db.DatabaseError as exc:
         conn.close()
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise StoreBusy("the store is busy (another program holds it); try again") from None
+        if is_busy(exc):
+            raise busy_error() from None
         raise StoreLocked(WRONG_KEY) from None
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     conn.execute("PRAGMA temp_store = MEMORY")  # never spill plaintext temp files

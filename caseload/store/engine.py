@@ -11,8 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from caseload.errors import StoreBusy
-from caseload.store.connect import connect
+from caseload.store.connect import busy_error, connect, is_busy
 from caseload.store.keys import Key
 
 _WRITE = "caseload_write"
@@ -75,11 +74,8 @@ def session(engine, *, write: bool = False) -> Iterator:
                 s.commit()
         except OperationalError as exc:
             s.rollback()
-            if "locked" in str(exc.orig) or "busy" in str(exc.orig):
-                raise StoreBusy(
-                    "the store stayed locked by another caseload process past the busy timeout",
-                    hint="try again in a moment; raise busy_timeout_ms in the config if it recurs",
-                ) from None
+            if is_busy(exc):
+                raise busy_error() from None
             raise
         except BaseException:
             s.rollback()
