@@ -180,3 +180,45 @@ def test_every_write_is_audited(cli, read):
         actions = [e["action"] for e in audit.list_events(s)]
         assert audit.verify(s) == []
     assert actions == ["store.init", "patient.add", "patient.edit"]
+
+
+def test_printouts_of_patient_data_are_audited_without_the_data(cli, read):
+    from caseload.services import audit
+
+    add(cli, "P-1", "Zebulon", "Quixley", "--phone", "555-0199")
+    cli.ok("patients", "list", "--format", "csv")
+    cli.ok("patients", "show", "P-1")
+    with read() as s:
+        events = [e for e in audit.list_events(s) if e["entity"] == "printout"]
+        assert audit.verify(s) == []
+    assert [(e["action"], json.loads(e["detail"])) for e in events] == [
+        ("patients.list", {"count": 1, "format": "csv"}),
+        ("patients.show", {"count": 1, "format": "table"}),
+    ]
+
+
+def test_edit_can_rename_the_external_id(cli):
+    add(cli, "P-1")
+    cli.ok("patients", "edit", "P-1", "--external-id", "P-9")
+    assert (
+        json.loads(cli.ok("patients", "show", "P-9", "-f", "json").stdout)["external_id"] == "P-9"
+    )
+    assert cli("patients", "show", "P-1").exit_code == 1
+
+
+def test_overflowing_numbers_and_dates_are_usage_errors(cli):
+    for args in (
+        ("followups", "done", "9" * 25),
+        ("due", "--days", "100000000000"),
+        ("due", "--date", "9999-12-31", "--days", "5"),
+    ):
+        r = cli(*args)
+        assert r.exit_code == 2, args
+        assert r.stderr == "caseload: a date or number is out of range\n"
+
+
+def test_a_folder_as_db_is_exit_1(cli, tmp_path):
+    r = cli("--db", str(tmp_path), "patients", "list")
+    assert (
+        r.exit_code == 1 and r.stderr == f"caseload: {tmp_path} is a folder, not a caseload store\n"
+    )

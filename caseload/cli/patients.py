@@ -8,6 +8,7 @@ from caseload.cli.common import (
     FORMAT_OPTION,
     LIMIT_OPTION,
     Format,
+    audit_printout,
     emit,
     parse_bool,
     parse_date_option,
@@ -163,6 +164,7 @@ def list_(
             s, search or "", status=status, risk=risk, program=program, limit=limit
         )
     emit(page.rows, fmt, columns=list(patients.FIELDS), table_columns=TABLE_COLUMNS)
+    audit_printout(ctx, "patients.list", len(page.rows), fmt)
 
 
 @app.command("show")
@@ -177,6 +179,7 @@ def show(
     with state(ctx).session() as s:
         p = patients.get(s, patient_id)
     show_record(p, fmt, title=patients.display_name(p))
+    audit_printout(ctx, "patients.show", 1, fmt)
 
 
 def _status_command(status: str, verb: str):

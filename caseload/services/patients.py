@@ -117,7 +117,8 @@ def get(session: Session, external_id: str) -> dict:
     return to_public(get_row(session, external_id))
 
 
-def edit(session: Session, external_id: str, **values) -> dict:
+def edit(session: Session, external_id: str, /, **values) -> dict:
+    """Change the given fields; ``values['external_id']`` renames the patient."""
     p = get_row(session, external_id)
     data = _clean({k: v for k, v in values.items()}, partial=True)
     new_id = data.get("external_id")
@@ -243,3 +244,142 @@ def count(session: Session) -> int:
     from sqlalchemy import func
 
     return session.exec(select(func.count()).select_from(Patient)).one()
+
+
+# --- the fast finder (TUI search and command palette) -----------------------------------
+#
+# `search` above keeps the CLI's contract (any word of the name, phone digits anywhere,
+# ordered by family then given name), which costs a table scan at 100k patients. `find`
+# answers each keystroke from the existing indexes alone, with no schema change: each
+# kind of match ("arm") walks one index in that index's order and stops after a page,
+# so a page costs the same at any size. Text with a digit looks for an external id
+# (prefix) and then a phone number (digits anywhere, over the covering phone index);
+# other text looks for names (family-name-first prefix, "given family", or any word
+# starting with it) over the covering search-name index.
+
+FIND_COLUMNS = (
+    "id", "external_id", "given_name", "family_name", "preferred_name", "birth_date",
+    "phone", "language", "risk", "programs", "status",
+)  # fmt: skip
+_ARMS = {
+    "name": ("search_name", "ix_patient_search_name"),
+    "id": ("external_id", "sqlite_autoindex_patient_1"),
+    "phone": ("phone_digits", "ix_patient_phone_digits"),
+}
+_TOP = "\U0010ffff"
+
+
+def _arms(text: str, order: str) -> list[tuple[str, str, list]]:
+    """The (arm, condition, params) to try, in the order their rows are shown."""
+    low = " ".join(text.lower().split())
+    if not low:
+        return [("id" if order == "external_id" else "name", "1", [])]
+    if any(c.isdigit() for c in low):
+        out = [
+            (
+                "id",
+                "((external_id >= ? AND external_id < ?) OR (external_id >= ? AND external_id < ?))",
+                [text, text + _TOP, text.upper(), text.upper() + _TOP],
+            )
+        ]
+        digits = re.sub(r"\D", "", low)
+        if len(digits) >= 3:
+            # Not the rows the id arm showed already (a numeric MRN can look like a phone).
+            out.append(
+                (
+                    "phone",
+                    "phone_digits LIKE ? AND NOT (external_id >= ? AND external_id < ?)"
+                    " AND NOT (external_id >= ? AND external_id < ?)",
+                    [f"%{digits}%", text, text + _TOP, text.upper(), text.upper() + _TOP],
+                )
+            )
+        return out
+    words = low.split(" ")
+    conds = ["(search_name >= ? AND search_name < ?)", "search_name LIKE ? ESCAPE '\\'"]
+    params: list = [low, low + _TOP, f"% {_escape_like(low)}%"]
+    if len(words) > 1:  # "maria garcia": the family name typed last
+        swapped = " ".join([words[-1], *words[:-1]])
+        conds.append("(search_name >= ? AND search_name < ?)")
+        params += [swapped, swapped + _TOP]
+    return [("name", "(" + " OR ".join(conds) + ")", params)]
+
+
+def _filters(status, risk, program, overdue_on) -> tuple[str, list]:
+    sql, params = "", []
+    if status:
+        sql += " AND status = ?"
+        params.append(check_choice(status, PatientStatus, "status"))
+    if risk:
+        sql += " AND risk = ?"
+        params.append(check_choice(risk, Risk, "risk"))
+    if program:
+        sql += " AND ';' || programs || ';' LIKE ? ESCAPE '\\'"
+        params.append(f"%;{_escape_like(program.strip())};%")
+    if overdue_on is not None:
+        # The partial covering index of open follow-ups answers this without the table.
+        sql += (
+            " AND id IN (SELECT patient_id FROM followup INDEXED BY ix_followup_open_due"
+            " WHERE status = 'open' AND due_on < ?)"
+        )
+        params.append(overdue_on.isoformat())
+    return sql, params
+
+
+def find(
+    conn,
+    text: str = "",
+    *,
+    status: str | None = None,
+    risk: str | None = None,
+    program: str | None = None,
+    overdue_on: date | None = None,
+    order: str = "name",
+    limit: int = 200,
+    after: tuple | None = None,
+) -> Page:
+    """One page of patients matching ``text`` on a raw DBAPI connection, index-ordered.
+
+    ``after`` is the previous page's ``next_after`` (an opaque (arm, key, id) tuple).
+    Rows carry FIND_COLUMNS only: enough for a list; open a patient with ``get``.
+    """
+    arms = _arms((text or "").strip(), order)
+    where, fparams = _filters(status, risk, program, overdue_on)
+    names = [a for a, _, _ in arms]
+    start = names.index(after[0]) if after is not None and after[0] in names else 0
+    ids: list[tuple[str, str, int]] = []
+    next_after = None
+    for arm, cond, params in arms[start:]:
+        key, index = _ARMS[arm]
+        sql = f"SELECT {key}, id FROM patient INDEXED BY {index} WHERE {cond}{where}"
+        args = [*params, *fparams]
+        if after is not None and after[0] == arm:
+            sql += f" AND ({key}, id) > (?, ?)"
+            args += [after[1], after[2]]
+        want = limit - len(ids)
+        sql += f" ORDER BY {key}, id LIMIT {want + 1}"
+        rows = conn.execute(sql, args).fetchall()
+        ids += [(arm, k, i) for k, i in rows[:want]]
+        if len(rows) > want:
+            next_after = ids[-1]
+            break
+        if len(ids) >= limit and arm != arms[-1][0]:
+            next_after = ids[-1]  # the next page starts in a later arm
+            break
+    if not ids:
+        return Page([], None)
+    cols = ", ".join(FIND_COLUMNS)
+    marks = ", ".join("?" * len(ids))
+    got = {
+        r[0]: dict(zip(FIND_COLUMNS, r, strict=True))
+        for r in conn.execute(
+            f"SELECT {cols} FROM patient WHERE id IN ({marks})", [i for *_, i in ids]
+        )
+    }
+    rows = []
+    for *_, i in ids:
+        d = got[i]
+        if d["birth_date"]:
+            d["birth_date"] = date.fromisoformat(str(d["birth_date"])[:10])
+        d["programs"] = split_tags(d["programs"])
+        rows.append(d)
+    return Page(rows, next_after)

@@ -225,8 +225,14 @@ def key_file_from_env(cli_value: Path | None) -> Path | None:
     return Path(env).expanduser() if env else None
 
 
-def resolve_key(db_path: Path, key_file: Path | None, *, keyring_timeout: float = 5.0) -> Key:
-    """The key to open ``db_path``, from the first source that has one; else exit 3."""
+def resolve_key(
+    db_path: Path, key_file: Path | None, *, keyring_timeout: float = 5.0, prompt: bool = True
+) -> Key | None:
+    """The key to open ``db_path``, from the first source that has one; else exit 3.
+
+    With ``prompt=False`` (the TUI, which asks on its own unlock screen) no source
+    means None instead of a prompt or an error.
+    """
     key_file = key_file_from_env(key_file)
     if key_file is not None:
         return read_key_file(key_file)
@@ -236,6 +242,8 @@ def resolve_key(db_path: Path, key_file: Path | None, *, keyring_timeout: float 
     from_keyring = keyring_get(db_path, keyring_timeout)
     if from_keyring is not None:
         return from_keyring
+    if not prompt:
+        return None
     if stdin_is_terminal():
         typed = getpass.getpass(f"Key, passphrase or recovery key for {db_path}: ")
         return parse_key_text(typed, "the prompt")

@@ -1,0 +1,1 @@
+"""The TUI's screens: unlock, Today, Patients, Patient, help."""

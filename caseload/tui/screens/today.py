@@ -1,0 +1,176 @@
+"""Today, the home screen: overdue, due today and coming up, discharges awaiting a call,
+recent contacts; open a patient, complete a follow-up, print the due list."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, Static
+
+from caseload.tui.messages import Failed, Loaded
+from caseload.tui.widgets.format import day
+from caseload.tui.widgets.worker import load
+
+# A day's work is a few dozen rows; past this the printout (p) has them all.
+SHOWN = 500
+STATUS = {"overdue": "Overdue", "due": "Due today", "upcoming": "Coming up"}
+
+
+class TodayScreen(Screen[None]):
+    BINDINGS: ClassVar = [
+        Binding("enter", "open", "Open", show=True),
+        Binding("d", "done", "Done"),
+        Binding("p", "print", "Print"),
+        Binding("a", "add_patient", "Add"),
+        Binding("slash", "patients", "Search"),
+        Binding("l", "patients", "Patients", show=False),
+        Binding("r", "refresh", "Refresh", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="today")
+        self.items: dict[int, dict] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Label("Today", id="today-title", classes="title")
+        yield Static("Loading…", id="today-counts")
+        yield DataTable(id="due", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="today-bottom"):
+            with Vertical():
+                yield Label("Discharges needing a call", id="pending-title", classes="subtitle")
+                yield DataTable(id="pending", cursor_type="row")
+            with Vertical():
+                yield Label("Recent contacts", classes="subtitle")
+                yield DataTable(id="recent", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        due = self.query_one("#due", DataTable)
+        due.add_columns("Status", "Patient", "What", "Due", "Score")
+        self.query_one("#pending", DataTable).add_columns("Patient", "Left", "Call by")
+        self.query_one("#recent", DataTable).add_columns("When", "Patient", "Outcome")
+        due.focus()
+        self.action_refresh()
+
+    @property
+    def day(self) -> date:
+        return self.app.today()  # type: ignore[attr-defined]
+
+    def action_refresh(self) -> None:
+        store = self.app.store  # type: ignore[attr-defined]
+        load(self, "due", store.due, self.day)
+        load(self, "side", store.today_side)
+
+    @on(Loaded)
+    def loaded(self, message: Loaded) -> None:
+        message.stop()
+        if message.what == "print":
+            self.notify(f"Saved the due list ({message.data} items) to {self._printing}")
+        elif message.what == "due":
+            self.show_due(message.data)
+        else:
+            self.show_side(message.data)
+
+    def show_due(self, due) -> None:
+        c = due.counts()
+        self.query_one("#today-title", Label).update(f"Today · {self.day.strftime('%a %d %b %Y')}")
+        shown = f" · first {SHOWN} shown" if len(due.items) > SHOWN else ""
+        self.query_one("#today-counts", Static).update(
+            f"Overdue {c['overdue']} · Due today {c['due']} · Coming up {c['upcoming']}{shown}"
+        )
+        table = self.query_one("#due", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        self.items = {}
+        for i in due.items[:SHOWN]:
+            self.items[i["followup_id"]] = i
+            flag = STATUS[i["status"]]
+            if i["status"] == "overdue":
+                flag = f"{i['days_overdue']}d over" + (" !" if i.get("missed") else "")
+            table.add_row(
+                flag,
+                i["patient_name"],
+                f"{i['kind'].replace('_', ' ')}: {i['title']}",
+                i["due_on"].isoformat(),
+                str(i["priority_score"]),
+                key=str(i["followup_id"]),
+            )
+        if table.row_count:
+            table.move_cursor(row=min(keep, table.row_count - 1))
+
+    def show_side(self, data: dict) -> None:
+        pending = self.query_one("#pending", DataTable)
+        pending.clear()
+        for p in data["pending"][:SHOWN]:
+            pending.add_row(
+                p["patient_name"],
+                day(p["discharged_on"]),
+                day(p["due_on"]),
+                key=f"{p['patient_external_id']}",
+            )
+        self.query_one("#pending-title", Label).update(
+            f"Discharges needing a call ({len(data['pending'])})"
+        )
+        recent = self.query_one("#recent", DataTable)
+        recent.clear()
+        for r in data["recent"]:
+            recent.add_row(day(r["at"]), r["patient_external_id"], r["outcome"])
+
+    @on(Failed)
+    def failed(self, message: Failed) -> None:
+        message.stop()
+        self.notify(message.message, title="Could not finish", severity="error")
+
+    # --- actions -------------------------------------------------------------------
+
+    def _current(self) -> dict | None:
+        table = self.query_one("#due", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.items.get(int(key)) if key else None
+
+    def action_open(self) -> None:
+        focused = self.focused
+        if isinstance(focused, DataTable) and focused.id in ("pending", "recent"):
+            if not focused.row_count:
+                return
+            row = focused.get_row_at(focused.cursor_row)
+            ext = (
+                row[1]
+                if focused.id == "recent"
+                else focused.coordinate_to_cell_key(focused.cursor_coordinate).row_key.value
+            )
+            self.app.open_patient(ext)  # type: ignore[attr-defined]
+            return
+        item = self._current()
+        if item is not None:
+            self.app.open_patient(item["patient_external_id"])  # type: ignore[attr-defined]
+
+    @on(DataTable.RowSelected)
+    def selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_done(self) -> None:
+        item = self._current()
+        if item is not None:
+            self.app.complete_followup(item["followup_id"])  # type: ignore[attr-defined]
+
+    def action_add_patient(self) -> None:
+        self.app.add_patient()  # type: ignore[attr-defined]
+
+    def action_patients(self) -> None:
+        self.app.show_patients()  # type: ignore[attr-defined]
+
+    def action_print(self) -> None:
+        path = Path.cwd() / f"due-{self.day.isoformat()}.txt"
+        self._printing = path
+        load(self, "print", self.app.store.export_duelist, self.day, path)  # type: ignore[attr-defined]

@@ -1,0 +1,83 @@
+"""The unlock screen: asks for the key when no source gave one, and after an idle lock.
+
+It is an opaque full screen, so when the app locks itself it hides every screen
+under it. Opening checks the key by opening the store in a worker; relocking
+compares the typed key with the one in use, without reopening the store.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Input, Label, Static
+
+from caseload.errors import StoreLocked
+from caseload.store.connect import WRONG_KEY
+from caseload.tui import data
+from caseload.tui.messages import Failed, Loaded
+from caseload.tui.widgets.worker import load
+
+
+class UnlockScreen(Screen[Any]):
+    """Dismisses with the opened Store (``store`` None) or the typed Key (relock)."""
+
+    BINDINGS: ClassVar = [Binding("ctrl+q", "app.quit", "Quit", priority=True)]
+
+    def __init__(
+        self, db: Path, config: Any, *, store: Any = None, error: str | None = None
+    ) -> None:
+        super().__init__(id="unlock")
+        self.db = db
+        self.config = config
+        self.store = store
+        self.error = error
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="unlock-box"):
+            title = "Locked" if self.store is not None else "Unlock the store"
+            yield Label(title, id="unlock-title")
+            yield Static(f"{self.db}", id="unlock-path")
+            yield Label("Key, passphrase or recovery key:")
+            yield Input(password=True, id="unlock-key")
+            yield Static(self.error or "", id="unlock-error")
+            yield Static("Enter to unlock · Ctrl+Q to quit", id="unlock-help")
+
+    def on_mount(self) -> None:
+        self.query_one("#unlock-key", Input).focus()
+
+    @on(Input.Submitted, "#unlock-key")
+    def try_key(self, event: Input.Submitted) -> None:
+        text = event.value
+        event.input.value = ""
+        self.query_one("#unlock-error", Static).update("Checking…")
+        load(self, "unlock", self._check, text)
+
+    def _check(self, text: str) -> Any:
+        key = data.parse_typed_key(text)
+        if self.store is None:
+            return data.Store.open(self.db, key, self.config)
+        try:
+            if data.same_key(key, self.store.key, self.db):
+                return key
+        except OSError:
+            pass
+        raise StoreLocked(WRONG_KEY)
+
+    @on(Loaded)
+    def unlocked(self, message: Loaded) -> None:
+        if message.what == "unlock":
+            message.stop()
+            self.dismiss(message.data)
+
+    @on(Failed)
+    def refused(self, message: Failed) -> None:
+        if message.what == "unlock":
+            message.stop()
+            self.query_one("#unlock-error", Static).update(message.message)
+            self.query_one("#unlock-key", Input).focus()
