@@ -779,19 +779,14 @@ def test_enter_moves_to_the_next_field_before_the_last():
     assert app.results == []
 
 
-def test_the_forms_repeat_the_services_rules_exactly():
-    """The forms keep copies of rules from modules that load SQLModel; the copies match."""
-    from caseload.services import followups, referrals, transitions
-    from caseload.tui.forms import followup, referral, transition
+def test_the_forms_and_the_services_share_one_set_of_rules():
+    from caseload.services import followups, referrals, schedule
+    from caseload.tui.forms import followup, referral
 
     for label, rule in followup.RECURRENCE[1:]:
         assert followups.normalise_rrule(rule) == rule, label
-        assert rule in followups.PRESETS.values()
-    assert followup.DEFAULT_METHOD == followups.DEFAULT_METHOD
-    assert referral.NEXT == referrals.NEXT
-    assert transition.CALL_BUSINESS_DAYS == transitions.CALL_BUSINESS_DAYS
-    assert transition.VISIT_DAYS == transitions.VISIT_DAYS
-    assert transition.VISIT_DAYS_DEFAULT == transitions.VISIT_DAYS_DEFAULT
+    assert followup.DEFAULT_METHOD is followups.DEFAULT_METHOD is schedule.DEFAULT_METHOD
+    assert referral.NEXT is referrals.NEXT is schedule.REFERRAL_NEXT
 
 
 def test_importing_the_forms_loads_no_database_library():

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, func, select
 
 from caseload.errors import Invalid, NotFound
 from caseload.models import FollowUp, FollowUpKind, FollowUpStatus, Patient
-from caseload.services import audit, contacts
+from caseload.services import audit, contacts, schedule
 from caseload.services.common import check_choice, today, utcnow
 from caseload.services.fieldnames import FOLLOWUP_FIELDS
 from caseload.services.patients import get_row as patient_row
@@ -29,16 +29,7 @@ _COPIED = (
     "from_completion", "notes",
 )  # fmt: skip
 
-PRESETS = {
-    "daily": "FREQ=DAILY",
-    "weekly": "FREQ=WEEKLY",
-    "biweekly": "FREQ=WEEKLY;INTERVAL=2",
-    "fortnightly": "FREQ=WEEKLY;INTERVAL=2",
-    "monthly": "FREQ=MONTHLY",
-    "quarterly": "FREQ=MONTHLY;INTERVAL=3",
-    "yearly": "FREQ=YEARLY",
-    "annually": "FREQ=YEARLY",
-}
+PRESETS = schedule.RRULE_PRESETS
 RRULE_HELP = (
     "use daily, weekly, biweekly, monthly, quarterly or an RRULE such as "
     "FREQ=WEEKLY;BYDAY=MO or FREQ=MONTHLY;BYMONTHDAY=1;COUNT=6"
@@ -51,16 +42,7 @@ _NO_TIME = ("BYHOUR", "BYMINUTE", "BYSECOND")
 # scanning to the year 9999 for an impossible rule (FREQ=DAILY;BYMONTHDAY=31;BYMONTH=2).
 HORIZON = timedelta(days=366 * 10)
 
-# The contact method a completion records when none is given.
-DEFAULT_METHOD = {
-    "call": "phone",
-    "transition_call": "phone",
-    "med_review": "phone",
-    "visit": "home_visit",
-    "transition_visit": "home_visit",
-    "appointment": "clinic_visit",
-    "screening": "clinic_visit",
-}
+DEFAULT_METHOD = schedule.DEFAULT_METHOD
 
 
 class BadRule(Invalid):

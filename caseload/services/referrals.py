@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from caseload.errors import Invalid, NotFound
 from caseload.models import Patient, Referral, ReferralStatus
-from caseload.services import audit
+from caseload.services import audit, schedule
 from caseload.services.common import check_choice, today, utcnow
 from caseload.services.patients import get_row
 
@@ -29,14 +29,7 @@ FIELDS = (
 MAX_TEXT = 20_000
 
 S = ReferralStatus
-# Where each status may go next. A declined referral is closed to end the loop.
-NEXT: dict[str, tuple[str, ...]] = {
-    S.sent: (S.accepted, S.declined),
-    S.accepted: (S.completed, S.declined),
-    S.completed: (S.closed,),
-    S.declined: (S.closed,),
-    S.closed: (),
-}
+NEXT = schedule.REFERRAL_NEXT
 # The date column each step sets.
 DATE_OF = {
     S.accepted: "accepted_on",

@@ -73,6 +73,53 @@ def classify(
     return Standing(LATER, 0, False)
 
 
+# --- rules the services and the TUI forms share (pure, so the forms need no SQLModel) ---
+
+# Recurrence presets and the RRULE each stands for.
+RRULE_PRESETS = {
+    "daily": "FREQ=DAILY",
+    "weekly": "FREQ=WEEKLY",
+    "biweekly": "FREQ=WEEKLY;INTERVAL=2",
+    "fortnightly": "FREQ=WEEKLY;INTERVAL=2",
+    "monthly": "FREQ=MONTHLY",
+    "quarterly": "FREQ=MONTHLY;INTERVAL=3",
+    "yearly": "FREQ=YEARLY",
+    "annually": "FREQ=YEARLY",
+}
+# The contact method a completion records when none is given.
+DEFAULT_METHOD = {
+    "call": "phone",
+    "transition_call": "phone",
+    "med_review": "phone",
+    "visit": "home_visit",
+    "transition_visit": "home_visit",
+    "appointment": "clinic_visit",
+    "screening": "clinic_visit",
+}
+# Where a referral may go next. A declined referral is closed to end the loop.
+REFERRAL_NEXT: dict[str, tuple[str, ...]] = {
+    "sent": ("accepted", "declined"),
+    "accepted": ("completed", "declined"),
+    "completed": ("closed",),
+    "declined": ("closed",),
+    "closed": (),
+}
+# Transition of care (SPEC): a call within 2 business days, a visit within 7 days for
+# high-risk patients, 14 otherwise.
+CALL_BUSINESS_DAYS = 2
+VISIT_DAYS = {"high": 7}
+VISIT_DAYS_DEFAULT = 14
+
+
+def transition_due_dates(
+    discharged_on: date, risk: str | None, holidays: frozenset[date] = frozenset()
+) -> tuple[date, date]:
+    """The post-discharge call's and visit's due dates."""
+    call = add_business_days(discharged_on, CALL_BUSINESS_DAYS, holidays)
+    visit = discharged_on + timedelta(days=VISIT_DAYS.get(risk or "", VISIT_DAYS_DEFAULT))
+    return call, visit
+
+
 # --- business days --------------------------------------------------------------
 
 

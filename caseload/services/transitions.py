@@ -15,10 +15,6 @@ from caseload.models import FollowUp, Transition
 from caseload.services import audit, patients, schedule
 from caseload.services.common import utcnow
 
-CALL_BUSINESS_DAYS = 2
-VISIT_DAYS = {"high": 7}
-VISIT_DAYS_DEFAULT = 14
-
 
 def record_discharge(
     session: Session,
@@ -43,8 +39,7 @@ def record_discharge(
     )
     session.add(t)
     session.flush()
-    call_due = schedule.add_business_days(discharged_on, CALL_BUSINESS_DAYS, holidays)
-    visit_due = discharged_on + timedelta(days=VISIT_DAYS.get(p.risk, VISIT_DAYS_DEFAULT))
+    call_due, visit_due = schedule.transition_due_dates(discharged_on, p.risk, holidays)
     made = []
     for kind, title, due_on, priority in (
         ("transition_call", "Post-discharge call", call_due, 1),

@@ -7,30 +7,20 @@ from datetime import date, datetime
 from typing import Any
 
 from caseload.enums import ContactMethod, ContactOutcome, FollowUpKind, FollowUpStatus
+from caseload.services.schedule import DEFAULT_METHOD, RRULE_PRESETS
 from caseload.tui.forms.base import FormScreen
 from caseload.tui.forms.fields import Field, as_date, choices, date_parser, show_date, when_field
 
-# The recurrence presets offered, as the RRULE text services.followups.PRESETS gives them
-# (repeated here because that module loads SQLModel; a test keeps the two equal).
+# The recurrence presets offered (labels for people, rules from services.schedule).
 RECURRENCE = (
     ("none", ""),
-    ("daily", "FREQ=DAILY"),
-    ("weekly", "FREQ=WEEKLY"),
-    ("every 2 weeks", "FREQ=WEEKLY;INTERVAL=2"),
-    ("monthly", "FREQ=MONTHLY"),
-    ("quarterly", "FREQ=MONTHLY;INTERVAL=3"),
+    ("daily", RRULE_PRESETS["daily"]),
+    ("weekly", RRULE_PRESETS["weekly"]),
+    ("every 2 weeks", RRULE_PRESETS["biweekly"]),
+    ("monthly", RRULE_PRESETS["monthly"]),
+    ("quarterly", RRULE_PRESETS["quarterly"]),
 )
 PRIORITIES = (("1 urgent", 1), ("2 high", 2), ("3 normal", 3), ("4 low", 4))
-# The contact method a completion defaults to, per kind (services.followups.DEFAULT_METHOD).
-DEFAULT_METHOD = {
-    "call": "phone",
-    "transition_call": "phone",
-    "med_review": "phone",
-    "visit": "home_visit",
-    "transition_visit": "home_visit",
-    "appointment": "clinic_visit",
-    "screening": "clinic_visit",
-}
 
 
 def _due_hint(today) -> Any:

@@ -6,20 +6,11 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from caseload.enums import ReferralStatus
+from caseload.services.schedule import REFERRAL_NEXT
 from caseload.tui.forms.base import FormScreen
 from caseload.tui.forms.fields import Field, as_date, date_parser, show_date
 
-S = ReferralStatus
-# Where each status may go next (services.referrals.NEXT, which loads SQLModel; a test
-# keeps the two equal). A declined referral is closed to end the loop.
-NEXT: dict[str, tuple[str, ...]] = {
-    S.sent: (S.accepted, S.declined),
-    S.accepted: (S.completed, S.declined),
-    S.completed: (S.closed,),
-    S.declined: (S.closed,),
-    S.closed: (),
-}
+NEXT = REFERRAL_NEXT
 # The dated steps, latest first: the next step may not be dated before the latest one.
 STEPS = (
     ("completed", "completed_on"),
@@ -73,7 +64,7 @@ class ReferralStatusForm(FormScreen):
 
     def fields(self) -> Sequence[Field]:
         # A Select needs an option; a closed loop gets a placeholder it cannot save.
-        options = [(s.value, s.value) for s in self.allowed] or [("(none)", "")]
+        options = [(s, s) for s in self.allowed] or [("(none)", "")]
         return [
             Field("status", "Move to", kind="select", options=options, value=options[0][1]),
             Field(

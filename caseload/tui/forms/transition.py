@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from caseload.services.schedule import add_business_days
+from caseload.services.schedule import transition_due_dates
 from caseload.tui.forms.base import FormScreen
 from caseload.tui.forms.fields import Field, date_parser, show_date
-
-# services.transitions' rule (that module loads SQLModel; a test keeps the two equal):
-# a call within 2 business days, a visit within 7 days for high risk, 14 otherwise.
-CALL_BUSINESS_DAYS = 2
-VISIT_DAYS = {"high": 7}
-VISIT_DAYS_DEFAULT = 14
 
 
 class HospitalDischargeForm(FormScreen):
@@ -63,8 +57,7 @@ class HospitalDischargeForm(FormScreen):
         ]
 
     def due_dates(self, discharged_on: date) -> tuple[date, date]:
-        call = add_business_days(discharged_on, CALL_BUSINESS_DAYS, self.holidays)
-        visit = discharged_on + timedelta(days=VISIT_DAYS.get(self.risk, VISIT_DAYS_DEFAULT))
+        call, visit = transition_due_dates(discharged_on, self.risk, self.holidays)
         return call, visit
 
     def info(self, values: Mapping[str, Any], errors: Mapping[str, str]) -> str:
