@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime
+from functools import partial
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -26,11 +27,8 @@ from caseload.models import (
     ProblemCategory,
 )
 from caseload.services import audit
-from caseload.services.common import actor, check_choice, utcnow
+from caseload.services.common import actor, check_choice, clean_text, utcnow
 from caseload.services.patients import get_row
-
-MAX_TEXT = 20_000
-
 
 # --- reading ---------------------------------------------------------------------
 
@@ -188,15 +186,7 @@ def versions(session: Session, external_id: str) -> list[dict]:
 # --- writing ---------------------------------------------------------------------
 
 
-def _text(value: str | None, what: str, *, required: bool = True) -> str | None:
-    v = (value or "").strip()
-    if not v:
-        if required:
-            raise Invalid(f"{what} is required")
-        return None
-    if len(v) > MAX_TEXT:
-        raise Invalid(f"{what} is longer than {MAX_TEXT} characters")
-    return v
+_text = partial(clean_text, required=True)
 
 
 def _date(value: date | None, what: str) -> date | None:

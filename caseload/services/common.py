@@ -30,6 +30,24 @@ def actor() -> str:
         return f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
 
 
+# The longest free text a field takes (notes, descriptions); longer is an error, not a cut.
+MAX_TEXT = 20_000
+
+
+def clean_text(
+    value: str | None, what: str, *, required: bool = False, limit: int = MAX_TEXT
+) -> str | None:
+    """Stripped text or None; Invalid when required and blank, or longer than ``limit``."""
+    v = "" if value is None else str(value).strip()
+    if not v:
+        if required:
+            raise Invalid(f"{what} is required")
+        return None
+    if len(v) > limit:
+        raise Invalid(f"{what} is longer than {limit} characters")
+    return v
+
+
 def check_choice(value: str, enum: type[StrEnum], what: str) -> str:
     """Normalise ``value`` to a member of ``enum`` or raise a clear Invalid."""
     v = (value or "").strip().lower().replace("-", "_").replace(" ", "_")

@@ -16,13 +16,12 @@ from sqlmodel import Session, col, func, select
 from caseload.errors import Invalid, NotFound
 from caseload.models import FollowUp, FollowUpKind, FollowUpStatus, Patient
 from caseload.services import audit, contacts, schedule
-from caseload.services.common import check_choice, today, utcnow
+from caseload.services.common import check_choice, clean_text, today, utcnow
 from caseload.services.fieldnames import FOLLOWUP_FIELDS
 from caseload.services.patients import get_row as patient_row
 
 # The public field names: the keys of `--format json` and the import columns.
 FIELDS = FOLLOWUP_FIELDS
-MAX_TEXT = 20_000
 # What the next occurrence of a series takes over from the one before it.
 _COPIED = (
     "patient_id", "title", "kind", "window_before", "window_after", "priority", "rrule",
@@ -138,13 +137,7 @@ def _next_after(rule: str, start: date, after: date) -> date | None:
     return None if nxt is None else nxt.date()
 
 
-def _text(value: str | None, name: str, *, required: bool = False) -> str | None:
-    value = None if value is None else str(value).strip()
-    if required and not value:
-        raise Invalid(f"{name} is required")
-    if value and len(value) > MAX_TEXT:
-        raise Invalid(f"{name} is longer than {MAX_TEXT} characters")
-    return value or None
+_text = clean_text
 
 
 # The due list bounds its index scan by this (services.duelist.MAX_WINDOW_BEFORE).

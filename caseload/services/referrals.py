@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from caseload.errors import Invalid, NotFound
 from caseload.models import Patient, Referral, ReferralStatus
 from caseload.services import audit, schedule
-from caseload.services.common import check_choice, today, utcnow
+from caseload.services.common import check_choice, clean_text, today, utcnow
 from caseload.services.patients import get_row
 
 FIELDS = (
@@ -26,7 +26,6 @@ FIELDS = (
     "closed_on",
     "note",
 )
-MAX_TEXT = 20_000
 
 S = ReferralStatus
 NEXT = schedule.REFERRAL_NEXT
@@ -45,15 +44,7 @@ def to_public(r: Referral, patient_external_id: str) -> dict:
     return {f: d[f] for f in FIELDS}
 
 
-def _text(value: str | None, what: str, *, required: bool) -> str | None:
-    v = (value or "").strip()
-    if not v:
-        if required:
-            raise Invalid(f"{what} is required")
-        return None
-    if len(v) > MAX_TEXT:
-        raise Invalid(f"{what} is longer than {MAX_TEXT} characters")
-    return v
+_text = clean_text
 
 
 def _date(value, what: str) -> date | None:
