@@ -50,5 +50,11 @@ class StoreMissing(CaseloadError):
     """No store at the path given."""
 
 
+class Interrupted(CaseloadError):
+    """Ctrl-C, with a message saying what state things were left in."""
+
+    exit_code = 130
+
+
 class StoreBusy(CaseloadError):
     """Another process held the write lock past the busy timeout."""

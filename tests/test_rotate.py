@@ -224,3 +224,44 @@ def test_a_wrong_key_beside_a_pending_rotation_says_how_to_finish(cli):
         "caseload: wrong key or not a caseload database",
         f"  an interrupted `caseload key rotate` left {pending}: run `caseload key rotate` to finish it",
     ]
+
+
+def _interrupting_rekey(monkeypatch, *, after: bool):
+    """Ctrl-C arriving during the rekey: before it changed anything, or once it finished."""
+    from caseload.store import rekey
+
+    real = rekey.rekey
+
+    def rekey_then_interrupt(db, old, new):
+        if after:
+            real(db, old, new)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rekey, "rekey", rekey_then_interrupt)
+
+
+def test_ctrl_c_before_the_rekey_keeps_the_old_key(cli, monkeypatch):
+    old_key = cli.key.read_text()
+    _interrupting_rekey(monkeypatch, after=False)
+    r = cli("key", "rotate", "--yes")
+    assert r.exit_code == 130
+    assert r.stderr.splitlines()[-1] == "caseload: interrupted; the store keeps its old key"
+    assert cli.key.read_text() == old_key
+    assert not cli.key.with_name(cli.key.name + ".new").exists()
+    cli.ok("patients", "list")
+
+
+def test_ctrl_c_after_the_rekey_finishes_the_rotation(cli, monkeypatch):
+    old_key = cli.key.read_text()
+    _interrupting_rekey(monkeypatch, after=True)
+    r = cli("key", "rotate", "--yes")
+    assert r.exit_code == 0, r.stderr
+    assert (
+        "Interrupted after the store had taken its new key; the rotation is complete." in r.stderr
+    )
+    assert "recovery key" in r.stderr.lower()
+    assert cli.key.read_text() != old_key
+    assert not cli.key.with_name(cli.key.name + ".new").exists()
+    cli.ok("patients", "list")
+    actions = [e["action"] for e in json.loads(cli.ok("audit", "list", "-f", "json").stdout)]
+    assert "key.rotate" in actions

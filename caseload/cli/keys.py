@@ -157,11 +157,23 @@ def rotate(
     crash_point("pending")
     try:
         rekey.rekey(st.db, old, new)
-    except BaseException:
-        rekey.finish_interrupted(st.db, key_file, timeout)  # drops the unused pending key
-        raise
-    crash_point("rekey")
-    rekey.promote(kind, st.db, key_file, new, timeout)
+        crash_point("rekey")
+        rekey.promote(kind, st.db, key_file, new, timeout)
+    except BaseException as exc:
+        # Which key opens the store now decides: the new one means the rotation is
+        # done (finish it); otherwise the store never changed (drop the pending key).
+        done = rekey.finish_interrupted(st.db, key_file, timeout)
+        if done is None and kind == "passphrase" and rekey.opens(st.db, new):
+            done = new
+        if done is None:
+            if isinstance(exc, KeyboardInterrupt):
+                from caseload.errors import Interrupted
+
+                raise Interrupted("interrupted; the store keeps its old key") from None
+            raise
+        if not isinstance(exc, KeyboardInterrupt):
+            raise
+        say("Interrupted after the store had taken its new key; the rotation is complete.")
     _record(st.db, new, "key.rotate", key_kept_in=kind)
     where = {"file": f"key file {key_file}", "keyring": "the OS keyring"}.get(
         kind, "your new passphrase"

@@ -179,7 +179,7 @@ def promote(kind: str, db_path: Path, key_file: Path | None, new: keys.Key, time
         _pending_keyring_delete(db_path, timeout)
 
 
-def _opens(db_path: Path, key: keys.Key) -> bool:
+def opens(db_path: Path, key: keys.Key) -> bool:
     try:
         connect(db_path, key).close()
     except StoreLocked:
@@ -206,7 +206,7 @@ def finish_interrupted(db_path: Path, key_file: Path | None, timeout: float) -> 
     if new is None:
         return None
     kind = "file" if key_file is not None else "keyring"
-    if _opens(db_path, new):
+    if opens(db_path, new):
         promote(kind, db_path, key_file, new, timeout)
         return new
     if kind == "file" and key_file is not None:
