@@ -121,6 +121,13 @@ def remind(
             digest=(digest, *digest_mail) if digest_mail else None,
             after_claim=lambda: crash_point("reminder-recorded"),
         )
+    except KeyboardInterrupt:
+        from caseload.errors import Interrupted
+
+        raise Interrupted(
+            "interrupted: reminders handed over before it are recorded as sent; one in hand "
+            "at that moment shows as 'may have been sent' next run, and none is sent twice"
+        ) from None
     finally:
         if is_file:
             stream.close()
