@@ -94,3 +94,23 @@ def test_import_linter_contracts_hold():
     assert done.returncode == 0, done.stdout + done.stderr
     # Every contract in pyproject.toml was checked, and kept.
     assert "Contracts: 4 kept, 0 broken." in done.stdout
+
+
+def test_no_module_imports_a_package_that_only_the_test_extra_brings():
+    """click comes with import-linter in the test venv but not with caseload itself (typer
+    vendors its own): a direct import passed every test yet broke a plain `pip install .`."""
+    import re
+    from pathlib import Path
+
+    import caseload
+
+    root = Path(caseload.__file__).parent
+    pattern = re.compile(
+        r"^\s*(import|from)\s+(click|pytest|hypothesis|aiosmtpd|importlinter)\b", re.M
+    )
+    offenders = [
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        if pattern.search(p.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []

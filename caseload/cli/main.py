@@ -10,7 +10,6 @@ import os
 import sys
 from pathlib import Path
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -42,7 +41,7 @@ def report(exc: CaseloadError) -> None:
 class CaseloadGroup(TyperGroup):
     """Turns expected failures anywhere below into a message and an exit code."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
         except CaseloadError as exc:
