@@ -332,3 +332,70 @@ async def test_command_palette_finds_a_patient_by_name(make_app, read):
         target.command()
         await until(pilot, lambda: app.screen.id == "patient" and app.screen.data)
         assert app.screen.external_id == p["external_id"]
+
+
+@sync
+async def test_patient_number_keys_show_each_tab(make_app, read):
+    from caseload.services import patients
+
+    with read() as s:
+        p = patients.search(s, status="active").rows[0]
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        app.open_patient(p["external_id"])
+        await until(pilot, lambda: app.screen.id == "patient" and app.screen.data)
+        tabs = app.screen.query_one("#patient-tabs")
+        for key, tab in (("3", "tab-contacts"), ("7", "tab-history"), ("1", "tab-overview")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert tabs.active == tab
+
+
+@sync
+async def test_narrowing_a_search_keeps_the_rows_that_still_match(make_app, read):
+    from caseload.services import patients
+
+    with read() as s:
+        active = patients.search(s, status="active").rows
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await pilot.press("slash")
+        await until(pilot, lambda: app.screen.id == "patients")
+        screen = app.screen
+        table = screen.query_one("#patient-table")
+        await until(pilot, lambda: table.row_count == len(active))
+        target = active[5]
+        family = target["family_name"].lower()
+        expected = {p["external_id"] for p in active if name_matches(p, family)}
+        await type_text(pilot, family[0])
+        await until(pilot, lambda: screen.answered == screen.generation and not screen.searching)
+        wider = {k.value for k in table.rows}
+        assert expected < wider
+        before = table.rows[target["external_id"]]
+        await type_text(pilot, family[1:])
+        await until(pilot, lambda: {k.value for k in table.rows} == expected)
+        # The rows that still match were kept (not cleared and re-added); the others went.
+        assert table.rows[target["external_id"]] is before
+        assert screen.answered == screen.generation and not screen.searching
+        shown = str(screen.query_one("#filters").render())
+        assert shown.startswith(f"{len(expected)} shown · ")
+
+
+@sync
+async def test_today_fills_the_due_list_and_both_panels(make_app, read):
+    from caseload.services import transitions
+
+    with read() as s:
+        pending = transitions.pending_calls(s)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        screen = app.screen
+        await until(pilot, lambda: screen.filled and screen.query_one("#recent").row_count)
+        await until(pilot, lambda: screen.query_one("#pending").row_count == len(pending))
+        assert screen.query_one("#due").row_count == len(screen.items)
+        title = str(screen.query_one("#pending-title").render())
+        assert title == f"Discharges needing a call ({len(pending)})"
+        assert screen.query_one("#recent").row_count == 20

@@ -98,18 +98,21 @@ class Store:
         with self.raw() as conn:
             return duelist.build(conn, day, days, windows=getattr(self.config, "windows", None))
 
-    def today_side(self) -> dict:
-        """The rest of Today: discharges awaiting their call, the latest contacts."""
+    def pending_calls(self) -> list[dict]:
+        """Today's "discharges needing a call" panel, with each patient's id and name."""
         from caseload.services import transitions
 
-        with self.raw() as conn:
-            recent = _recent_contacts(conn, RECENT)
         with self.session() as s:
             pending = transitions.pending_calls(s)
             names = _names(s, {p["patient_id"] for p in pending})
         for p in pending:
             p["patient_external_id"], p["patient_name"] = names.get(p["patient_id"], ("?", "?"))
-        return {"recent": recent, "pending": pending}
+        return pending
+
+    def recent_contacts(self) -> list[dict]:
+        """Today's "recent contacts" panel."""
+        with self.raw() as conn:
+            return _recent_contacts(conn, RECENT)
 
     def find(self, text: str, *, after=None, limit: int = 200, **filters):
         from caseload.services import patients

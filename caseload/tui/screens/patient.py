@@ -21,6 +21,15 @@ from caseload.tui.widgets import patient_view as view
 from caseload.tui.widgets.format import day
 from caseload.tui.widgets.worker import load
 
+TABS = (
+    ("overview", "Overview"),
+    ("plan", "Care plan"),
+    ("contacts", "Contacts"),
+    ("followups", "Follow-ups"),
+    ("team", "Care team"),
+    ("referrals", "Referrals"),
+    ("history", "History"),
+)
 TABLES = {
     "contacts": ("When", "Method", "Party", "Outcome", "Note"),
     "followups": ("ID", "Due", "What", "Status", "Repeats"),
@@ -42,6 +51,11 @@ class PatientScreen(Screen[None]):
         Binding("n", "form('problem')", "Problem", show=False),
         Binding("v", "form('referral')", "Referral", show=False),
         Binding("r", "refresh", "Refresh", show=False),
+        # Tabs by number: the tab strip itself needs focus and arrows otherwise.
+        *(
+            Binding(str(n), f"tab('tab-{tab}')", f"{title} tab", show=False)
+            for n, (tab, title) in enumerate(TABS, start=1)
+        ),
     ]
 
     def __init__(self, external_id: str) -> None:
@@ -56,13 +70,7 @@ class PatientScreen(Screen[None]):
                 yield Static("", id="overview")
             with TabPane("Care plan", id="tab-plan"), VerticalScroll():
                 yield Static("", id="plan")
-            for tab, title in (
-                ("contacts", "Contacts"),
-                ("followups", "Follow-ups"),
-                ("team", "Care team"),
-                ("referrals", "Referrals"),
-                ("history", "History"),
-            ):
+            for tab, title in TABS[2:]:
                 with TabPane(title, id=f"tab-{tab}"):
                     yield DataTable(id=tab, cursor_type="row", zebra_stripes=True)
         yield Footer()
@@ -165,6 +173,9 @@ class PatientScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_tab(self, tab_id: str) -> None:
+        self.query_one(TabbedContent).active = tab_id
 
     def action_done(self) -> None:
         self.query_one(TabbedContent).active = "tab-followups"

@@ -1,21 +1,23 @@
 """Patients: the caseload as a paged table with instant search, filters and sort.
 
-Each keystroke restarts a short debounce timer; the search then runs in an
-exclusive thread worker through the indexed finder (``patients.find``), one page
-of 200 rows at a time. Scrolling near the end loads the next page (keyset
-paging); the table stops growing at MAX_ROWS so it stays light at 100k patients.
-A generation number drops answers to searches that have been superseded.
+Each keystroke searches at once, in a thread worker, through the indexed finder
+(``patients.find``): a first page that fills the screen, then 200 rows at a time
+when scrolling nears the end (keyset paging); the table stops growing at MAX_ROWS
+so it stays light at 100k patients. One search runs at a time: keys typed while
+it runs are answered by one search for the latest text when it lands (a
+generation number tells stale answers apart). Rows are updated by key, so a
+result that did not change costs nothing to show.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from caseload.tui.messages import Failed, Loaded
@@ -24,12 +26,26 @@ from caseload.tui.widgets.worker import load
 
 PAGE = 200
 # The first page of a search only needs to fill the screen: a smaller one paints sooner.
-FIRST_PAGE = 60
+FIRST_PAGE = 50
 MAX_ROWS = 2000
-DEBOUNCE = 0.12
+# Past this many rows to drop, clearing the table is cheaper than removing them one by one.
+REMOVE_MAX = 60
+COLUMNS = ("name", "id", "age", "phone", "risk", "status")
+LABELS = ("Name", "ID", "Age", "Phone", "Risk", "Status")
 RISKS = (None, "high", "medium", "low")
 STATUSES = ("active", None, "on_hold", "discharged")
 SORTS = ("name", "external_id")
+
+
+def _cells(p: dict, today) -> tuple[str, ...]:
+    return (
+        name(p),
+        p["external_id"],
+        age(p["birth_date"], today),
+        p["phone"] or "",
+        p["risk"],
+        p["status"],
+    )
 
 
 def _cycle(values: tuple, current) -> object:
@@ -60,7 +76,11 @@ class PatientsScreen(Screen[None]):
         self.generation = 0
         self.next_after = None
         self.loading_more = False
-        self._timer: Timer | None = None
+        self.searching = False
+        self.searched = 0  # the generation of the search running or last run
+        self.answered = 0  # the generation whose results are on screen
+        # What each row shows, by external id, in table order: the rows to keep or touch.
+        self.shown: dict[str, tuple[str, ...]] = {}
 
     def compose(self) -> ComposeResult:
         yield Label("Patients", id="patients-title", classes="title")
@@ -71,12 +91,8 @@ class PatientsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_column("Name", key="name")
-        table.add_column("ID", key="id")
-        table.add_column("Age", key="age")
-        table.add_column("Phone", key="phone")
-        table.add_column("Risk", key="risk")
-        table.add_column("Status", key="status")
+        for key, label in zip(COLUMNS, LABELS, strict=True):
+            table.add_column(label, key=key)
         self.search()
         load(self, "programs", self.app.store.programs)  # type: ignore[attr-defined]
 
@@ -106,8 +122,16 @@ class PatientsScreen(Screen[None]):
         self.query_one("#filters", Static).update(text)
 
     def search(self) -> None:
+        """Search for what is typed now. One search runs at a time: typing while it runs
+        only marks it stale, and its answer is followed by one search for the latest text."""
         self.generation += 1
         self.next_after = None
+        if not self.searching:
+            self._start_search()
+
+    def _start_search(self) -> None:
+        self.searching = True
+        self.searched = self.generation
         text = self.query_one("#search", Input).value
         store = self.app.store  # type: ignore[attr-defined]
         gen, found = self.generation, self.filters()
@@ -125,15 +149,11 @@ class PatientsScreen(Screen[None]):
 
     @on(Input.Changed, "#search")
     def typed(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(DEBOUNCE, self.search)
+        self.search()
 
     @on(Input.Submitted, "#search")
     def submitted(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-        self.search()
+        # Every change already searched: Enter only moves to the results.
         self.query_one(DataTable).focus()
 
     @on(Loaded)
@@ -143,32 +163,74 @@ class PatientsScreen(Screen[None]):
             self.programs = (None, *message.data)
             return
         gen, appending, page = message.data
+        if appending:
+            self.loading_more = False
+        else:
+            self.searching = False
         if gen != self.generation:
-            return  # an answer to a search that has been typed over
-        table = self.query_one(DataTable)
-        if not appending:
-            table.clear()
-        self.loading_more = False
+            if not appending:
+                self._start_search()  # typed over while it ran: search the latest text
+            return
         self.next_after = page.next_after
         today = self.app.today()  # type: ignore[attr-defined]
-        for p in page.rows:
-            if p["external_id"] in table.rows:
-                continue
-            table.add_row(
-                name(p),
-                p["external_id"],
-                age(p["birth_date"], today),
-                p["phone"] or "",
-                p["risk"],
-                p["status"],
-                key=p["external_id"],
-            )
-        self.show_filters(table.row_count)
+        rows = {p["external_id"]: _cells(p, today) for p in page.rows}
+        if appending:
+            self._append(rows)
+        else:
+            self._replace(rows)
+            self.answered = gen
+        self.show_filters(self.query_one(DataTable).row_count)
+
+    def _append(self, rows: dict[str, tuple]) -> None:
+        table = self.query_one(DataTable)
+        for key, cells in rows.items():
+            if key not in self.shown:
+                self.shown[key] = cells
+                table.add_row(*map(Text, cells), key=key)
+
+    def _replace(self, rows: dict[str, tuple]) -> None:
+        """Show a new first page, touching only the rows that differ (by key).
+
+        Any change to a DataTable re-renders what is visible, but clearing it also
+        re-measures every row; typing one more letter mostly drops rows from a result
+        in the same order, so that case removes those and appends the new tail, and
+        an unchanged result changes nothing at all.
+        """
+        table = self.query_one(DataTable)
+        new = list(rows)
+        old = list(self.shown)
+        kept = [k for k in old if k in rows]
+        gone = len(old) - len(kept)
+        if kept != new[: len(kept)] or gone > REMOVE_MAX:
+            table.clear()
+            self.shown = {}
+            self._append(rows)
+            return
+        changed = gone > 0 or len(kept) < len(new)
+        for key in old:
+            if key not in rows:
+                table.remove_row(key)
+                del self.shown[key]
+        for key in kept:
+            if self.shown[key] != rows[key]:
+                for column, before, after in zip(COLUMNS, self.shown[key], rows[key], strict=True):
+                    if before != after:
+                        table.update_cell(key, column, Text(after))
+                self.shown[key] = rows[key]
+        self._append({k: rows[k] for k in new[len(kept) :]})
+        if changed and table.row_count:
+            table.move_cursor(row=0)
 
     @on(Failed)
     def failed(self, message: Failed) -> None:
         message.stop()
-        self.loading_more = False
+        if message.what == "more":
+            self.loading_more = False
+        elif message.what == "find":
+            self.searching = False
+            if self.searched != self.generation:
+                self._start_search()
+                return
         self.notify(message.message, title="Search failed", severity="error")
 
     @on(DataTable.RowHighlighted)

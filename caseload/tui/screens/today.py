@@ -1,5 +1,10 @@
 """Today, the home screen: overdue, due today and coming up, discharges awaiting a call,
-recent contacts; open a patient, complete a follow-up, print the due list."""
+recent contacts; open a patient, complete a follow-up, print the due list.
+
+The due list is built first and shown as soon as it arrives (the first screenful
+at once, the rest in chunks between refreshes); the discharges panel loads after
+it, in its own worker, and recent contacts (a few rows by key) alongside.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,6 +26,10 @@ from caseload.tui.widgets.worker import load
 
 # A day's work is a few dozen rows; past this the printout (p) has them all.
 SHOWN = 500
+# Rows added before the first paint (more than a tall terminal shows); the rest of
+# SHOWN follow in chunks after each refresh, so the list is on screen at once.
+FIRST_ROWS = 80
+CHUNK = 140
 STATUS = {"overdue": "Overdue", "due": "Due today", "upcoming": "Coming up"}
 
 
@@ -37,6 +47,9 @@ class TodayScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__(id="today")
         self.items: dict[int, dict] = {}
+        # Bumped by each due list shown: chunks of an older one stop filling.
+        self.generation = 0
+        self.filled = False
 
     def compose(self) -> ComposeResult:
         yield Label("Today", id="today-title", classes="title")
@@ -64,9 +77,11 @@ class TodayScreen(Screen[None]):
         return self.app.today()  # type: ignore[attr-defined]
 
     def action_refresh(self) -> None:
+        """Load the due list first; the two panels wait for it, so their queries do not
+        compete with it for the interpreter (the due list is what a person came for)."""
         store = self.app.store  # type: ignore[attr-defined]
+        load(self, "recent", store.recent_contacts)  # a few rows by primary key: instant
         load(self, "due", store.due, self.day)
-        load(self, "side", store.today_side)
 
     @on(Loaded)
     def loaded(self, message: Loaded) -> None:
@@ -75,8 +90,11 @@ class TodayScreen(Screen[None]):
             self.notify(f"Saved the due list ({message.data} items) to {self._printing}")
         elif message.what == "due":
             self.show_due(message.data)
-        else:
-            self.show_side(message.data)
+            load(self, "pending", self.app.store.pending_calls)  # type: ignore[attr-defined]
+        elif message.what == "pending":
+            self.show_pending(message.data)
+        elif message.what == "recent":
+            self.show_recent(message.data)
 
     def show_due(self, due) -> None:
         c = due.counts()
@@ -88,44 +106,61 @@ class TodayScreen(Screen[None]):
         table = self.query_one("#due", DataTable)
         keep = table.cursor_row
         table.clear()
-        self.items = {}
-        for i in due.items[:SHOWN]:
-            self.items[i["followup_id"]] = i
+        items = due.items[:SHOWN]
+        self.items = {i["followup_id"]: i for i in items}
+        self.generation += 1
+        self.filled = False
+        self._fill(self.generation, items, 0, max(FIRST_ROWS, keep + 1), keep)
+
+    def _fill(self, generation: int, items: list[dict], start: int, stop: int, keep: int) -> None:
+        """Add ``items[start:stop]``, then the next chunk after the screen has refreshed."""
+        if generation != self.generation:
+            return  # a newer due list replaced this one
+        table = self.query_one("#due", DataTable)
+        for i in items[start:stop]:
             flag = STATUS[i["status"]]
             if i["status"] == "overdue":
                 flag = f"{i['days_overdue']}d over" + (" !" if i.get("missed") else "")
             table.add_row(
-                flag,
-                i["patient_name"],
-                f"{i['kind'].replace('_', ' ')}: {i['title']}",
-                i["due_on"].isoformat(),
-                str(i["priority_score"]),
+                Text(flag),
+                Text(i["patient_name"]),
+                Text(f"{i['kind'].replace('_', ' ')}: {i['title']}"),
+                Text(i["due_on"].isoformat()),
+                Text(str(i["priority_score"])),
                 key=str(i["followup_id"]),
             )
-        if table.row_count:
+        if start == 0 and table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1))
+        if stop < len(items):
+            self.call_after_refresh(
+                self._fill, generation, items, stop, min(stop + CHUNK, len(items)), keep
+            )
+        else:
+            self.filled = True
 
-    def show_side(self, data: dict) -> None:
+    def show_pending(self, rows: list[dict]) -> None:
         pending = self.query_one("#pending", DataTable)
         pending.clear()
-        for p in data["pending"][:SHOWN]:
+        for p in rows[:SHOWN]:
             pending.add_row(
-                p["patient_name"],
+                Text(p["patient_name"]),
                 day(p["discharged_on"]),
                 day(p["due_on"]),
                 key=f"{p['patient_external_id']}",
             )
-        self.query_one("#pending-title", Label).update(
-            f"Discharges needing a call ({len(data['pending'])})"
-        )
+        self.query_one("#pending-title", Label).update(f"Discharges needing a call ({len(rows)})")
+
+    def show_recent(self, rows: list[dict]) -> None:
         recent = self.query_one("#recent", DataTable)
         recent.clear()
-        for r in data["recent"]:
+        for r in rows:
             recent.add_row(day(r["at"]), r["patient_external_id"], r["outcome"])
 
     @on(Failed)
     def failed(self, message: Failed) -> None:
         message.stop()
+        if message.what == "due":  # the panels waited for it; they may still load
+            load(self, "pending", self.app.store.pending_calls)  # type: ignore[attr-defined]
         self.notify(message.message, title="Could not finish", severity="error")
 
     # --- actions -------------------------------------------------------------------
