@@ -44,12 +44,12 @@ def export_copy(dbapi_conn, dest: Path, key: Key) -> None:
         raise CaseloadError(f"{dest} exists already; choose another file")
     tmp = dest.with_name(dest.name + ".partial")
     tmp.unlink(missing_ok=True)
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError as exc:
-        raise CaseloadError(f"cannot write {dest}: {exc.strerror}") from None
-    os.close(fd)
-    try:
+    try:  # from the moment the file exists, an interrupt must remove it
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            raise CaseloadError(f"cannot write {dest}: {exc.strerror}") from None
+        os.close(fd)
         path_literal = "'" + str(tmp).replace("'", "''") + "'"
         dbapi_conn.execute(
             f"ATTACH DATABASE {path_literal} AS caseload_copy KEY {key.pragma_literal()}"

@@ -33,6 +33,14 @@ CHUNK = 140
 STATUS = {"overdue": "Overdue", "due": "Due today", "upcoming": "Coming up"}
 
 
+# The columns of the due list must fit 80 columns with the score still on screen.
+WHAT_WIDTH = 30
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 class TodayScreen(Screen[None]):
     BINDINGS: ClassVar = [
         Binding("enter", "open", "Open", show=True),
@@ -124,8 +132,8 @@ class TodayScreen(Screen[None]):
             table.add_row(
                 Text(flag),
                 Text(i["patient_name"]),
-                Text(f"{i['kind'].replace('_', ' ')}: {i['title']}"),
-                Text(i["due_on"].isoformat()),
+                Text(_fit(f"{i['kind'].replace('_', ' ')}: {i['title']}", WHAT_WIDTH)),
+                Text(i["due_on"].strftime("%d %b")),  # the year only crowds 80 columns
                 Text(str(i["priority_score"])),
                 key=str(i["followup_id"]),
             )
