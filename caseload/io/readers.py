@@ -22,6 +22,8 @@ from caseload.errors import Invalid
 
 FORMATS = ("auto", "csv", "xlsx", "json", "ndjson", "fhir")
 _SNIFF = 8192
+# What str.splitlines breaks lines at besides \r and \n (a newline="" file does not).
+_OTHER_BREAKS = ("\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 
 
 @dataclass
@@ -49,7 +51,7 @@ def open_table(source: str | Path, fmt: str = "auto", *, sheet: str | None = Non
     """The rows of ``source`` ("-" for stdin) in ``fmt`` (detected from the content when auto)."""
     data = read_bytes(source)
     name = "stdin" if str(source) == "-" else str(source)
-    if not data.strip():
+    if not data or data.isspace():  # (not data.strip(): that copies the whole file)
         raise Invalid(f"{name} is empty: expected a header row and data rows")
     if fmt == "auto":
         fmt = detect(data, name)
@@ -118,7 +120,14 @@ def read_csv(data: bytes, name: str) -> Table:
         elif ";" in first:
             delimiter = ";"
     csv.field_size_limit(10_000_000)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # Lines split at \r, \n and \r\n with their ends kept, as a newline="" file gives them
+    # (so quoted newlines survive). splitlines is ~10% faster than a StringIO but also
+    # splits at _OTHER_BREAKS, so a text holding one (a C-level scan each) reads as a file.
+    if any(b in text for b in _OTHER_BREAKS):
+        lines: Iterable[str] = io.StringIO(text, newline="")
+    else:
+        lines = text.splitlines(True)
+    reader = csv.reader(lines, delimiter=delimiter)
     headers: list[str] | None = None
     number = 0
     for cells in reader:

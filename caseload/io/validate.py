@@ -85,11 +85,14 @@ def text(opts: Options, *, required: bool = False, limit: int = MAX_TEXT) -> Cal
         out = list(map(str.strip, cells))
         if nulls:
             out = [None if s in nulls else s for s in out]
-        if "" in out:
+        given = out
+        # Cells are text or None, so one all() (a C-level truth test) says whether any
+        # is blank: each pass over 100k cells costs ~2.5 ms of memory reads.
+        if not all(out):
+            if required:
+                raise Bad("required")
             out = [s or None for s in out]
-        if required and None in out:
-            raise Bad("required")
-        given = list(filter(None, out))
+            given = list(filter(None, out))
         if undo:
             joined = "\n".join(given)  # one C-level scan instead of 100k startswith calls
             if joined.startswith("'") or "\n'" in joined:
@@ -145,16 +148,21 @@ def date_conv(opts: Options, *, required: bool = False, past: bool = False) -> C
     top = opts.today.isoformat()
 
     def column(cells: list[str]) -> list:
-        """ISO dates only (anything else takes the per-cell path); kept as written."""
+        """ISO dates only (anything else takes the per-cell path); kept as written.
+
+        Dates repeat (100k birth dates hold ~25k distinct ones), so each distinct
+        value is checked once.
+        """
         out = base_col(cells)
-        given = list(filter(None, out))
+        given = set(out)
+        given.discard(None)
         if not _ISO_COLUMN.fullmatch("\n".join(given)):
             raise Bad("not ISO")
         try:
             list(map(fromiso, given))  # 2025-02-30 raises here
         except ValueError:
             raise Bad("not a real date") from None
-        if past and max(filter(None, out), default="") > top:
+        if past and max(given, default="") > top:
             raise Bad("in the future")
         return out
 
@@ -204,10 +212,13 @@ def bool_conv(opts: Options) -> Callable:
     base_col = base.column
 
     def column(cells: list[str]) -> list:
-        try:
-            return [None if v is None else BOOLS[v.lower()] for v in base_col(cells)]
+        out = base_col(cells)
+        try:  # a handful of distinct spellings: look each up once, then map in C
+            value = {v: BOOLS[v.lower()] for v in set(out) if v is not None}
         except KeyError:
             raise Bad("not yes/no/true/false/y/n/1/0") from None
+        value[None] = None
+        return list(map(value.__getitem__, out))
 
     conv.column = column
     return conv
@@ -230,10 +241,16 @@ def choice(opts: Options, enum, *, required: bool = False) -> Callable:
     base_col = base.column
 
     def column(cells: list[str]) -> list:
-        out = [None if v is None else v.lower() for v in base_col(cells)]
-        if not allowed.issuperset(v for v in out if v is not None):
+        out = base_col(cells)
+        given = set(out)
+        given.discard(None)
+        if allowed.issuperset(given):
+            return out  # already as stored (the usual case): no per-cell work
+        lower = {v: v.lower() for v in given}
+        if not allowed.issuperset(lower.values()):
             raise Bad(why)
-        return out
+        lower[None] = None
+        return list(map(lower.__getitem__, out))
 
     conv.column = column
     return conv
@@ -249,7 +266,11 @@ def tags(opts: Options) -> Callable:
     base_col = base.column
 
     def column(cells: list[str]) -> list:
-        return ["" if v is None else join_tags(v) if ";" in v else v for v in base_col(cells)]
+        out = base_col(cells)
+        # Tag lists repeat a lot: clean each distinct one once.
+        value = {v: join_tags(v) if ";" in v else v for v in set(out) if v is not None}
+        value[None] = ""
+        return list(map(value.__getitem__, out))
 
     conv.column = column
     return conv
@@ -371,8 +392,14 @@ class Checker:
         return self.plan[at][2]
 
     def check_all(self, rows: list[list[str]]) -> tuple[list[tuple], dict[int, list]]:
+        """Every row at once: the values of each row as a tuple, and the errors by row index."""
+        cols, errors = self.check_columns(rows)
+        return list(zip(*cols, strict=True)) if cols else [() for _ in rows], errors
+
+    def check_columns(self, rows: list[list[str]]) -> tuple[list[list], dict[int, list]]:
         """Every row at once, column by column (``map`` over a column is ~3x faster than a
-        per-row loop): the values of each row as a tuple, and the errors by row index."""
+        per-row loop): one list of values per field (in ``fields`` order), and the errors
+        by row index."""
         cols: list[list] = []
         errors: dict[int, list[tuple[str, str]]] = {}
         width = max((i for i, _c, _h in self.plan), default=-1) + 1
@@ -409,4 +436,4 @@ class Checker:
                 given.append(g)
                 family.append(f)
             cols += [given, family]
-        return list(zip(*cols, strict=True)) if cols else [() for _ in rows], errors
+        return cols, errors
