@@ -12,6 +12,7 @@ becomes an inline error too.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from textual import on
@@ -114,12 +115,21 @@ class FormScreen(ModalScreen[dict | None]):
     }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, today: date | None = None, now: datetime | None = None) -> None:
+        # A fixed day or moment for tests and screenshots; None means the real clock.
+        self.today = today
+        self.now = now
         super().__init__()
         self.form_fields: list[Field] = list(self.fields())
         self._by_key: dict[str, Field] = {f.key: f for f in self.form_fields}
         self._touched: set[str] = set()
         self._tried_save = False
+
+    def _today(self) -> date:
+        return self.today or date.today()
+
+    def _now(self) -> datetime:
+        return self.now or datetime.now().astimezone()
 
     # --- what subclasses provide -----------------------------------------------------
 

@@ -50,11 +50,7 @@ class GoalForm(FormScreen):
 
     def __init__(self, problem_id: int, *, today: date | None = None) -> None:
         self.problem_id = problem_id
-        self.today = today
-        super().__init__()
-
-    def _today(self) -> date:
-        return self.today or date.today()
+        super().__init__(today=today)
 
     def intro(self) -> Sequence[str]:
         return (f"For problem {self.problem_id}",)

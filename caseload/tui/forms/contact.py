@@ -21,11 +21,7 @@ class ContactForm(FormScreen):
 
     def __init__(self, patient_external_id: str, *, now: datetime | None = None) -> None:
         self.patient_external_id = patient_external_id
-        self.now = now
-        super().__init__()
-
-    def _now(self) -> datetime:
-        return self.now or datetime.now().astimezone()
+        super().__init__(now=now)
 
     def intro(self) -> Sequence[str]:
         return (f"Patient {self.patient_external_id}",)

@@ -41,11 +41,7 @@ class FollowUpForm(FormScreen):
 
     def __init__(self, patient_external_id: str, *, today: date | None = None) -> None:
         self.patient_external_id = patient_external_id
-        self.today = today
-        super().__init__()
-
-    def _today(self) -> date:
-        return self.today or date.today()
+        super().__init__(today=today)
 
     def intro(self) -> Sequence[str]:
         return (f"Patient {self.patient_external_id}",)
@@ -109,11 +105,7 @@ class CompleteFollowUpForm(FormScreen):
 
     def __init__(self, followup: Mapping, *, now: datetime | None = None) -> None:
         self.followup = dict(followup)
-        self.now = now
-        super().__init__()
-
-    def _now(self) -> datetime:
-        return self.now or datetime.now().astimezone()
+        super().__init__(now=now)
 
     def intro(self) -> Sequence[str]:
         f = self.followup

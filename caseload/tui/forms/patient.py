@@ -46,13 +46,9 @@ class PatientForm(FormScreen):
 
     def __init__(self, initial: Mapping | None = None, *, today: date | None = None) -> None:
         self.initial = dict(initial) if initial is not None else None
-        self.today = today
-        super().__init__()
+        super().__init__(today=today)
         ext = (self.initial or {}).get("external_id")
         self.TITLE_TEXT = f"Edit patient {ext}" if self.initial is not None else "New patient"
-
-    def _today(self) -> date:
-        return self.today or date.today()
 
     def fields(self) -> Sequence[Field]:
         init = self.initial or {}
@@ -120,11 +116,7 @@ class DischargePatientForm(FormScreen):
 
     def __init__(self, patient_external_id: str, *, today: date | None = None) -> None:
         self.patient_external_id = patient_external_id
-        self.today = today
-        super().__init__()
-
-    def _today(self) -> date:
-        return self.today or date.today()
+        super().__init__(today=today)
 
     def intro(self) -> Sequence[str]:
         return (f"Patient {self.patient_external_id} leaves the active caseload.",)

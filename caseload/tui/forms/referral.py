@@ -30,12 +30,8 @@ class ReferralStatusForm(FormScreen):
 
     def __init__(self, referral: Mapping, *, today: date | None = None) -> None:
         self.referral = dict(referral)
-        self.today = today
         self.allowed = tuple(NEXT.get(str(self.referral.get("status")), ()))
-        super().__init__()
-
-    def _today(self) -> date:
-        return self.today or date.today()
+        super().__init__(today=today)
 
     def _last_step(self) -> tuple[str, date] | None:
         for status, key in STEPS:

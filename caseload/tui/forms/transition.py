@@ -31,12 +31,8 @@ class HospitalDischargeForm(FormScreen):
     ) -> None:
         self.patient_external_id = patient_external_id
         self.risk = risk
-        self.today = today
         self.holidays = frozenset(holidays)
-        super().__init__()
-
-    def _today(self) -> date:
-        return self.today or date.today()
+        super().__init__(today=today)
 
     def intro(self) -> Sequence[str]:
         return (f"Patient {self.patient_external_id} left hospital.",)
