@@ -1,6 +1,6 @@
 """`python -m caseload`: the same entry point as the `caseload` script."""
 
-from caseload.cli.main import run
+from caseload.launcher import main
 
 if __name__ == "__main__":
-    run()
+    main()

@@ -84,7 +84,7 @@ def test_import_linter_contracts_hold():
     script = Path(sys.executable).with_name("lint-imports")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "importlinter.cli"]
     done = subprocess.run(
-        [*command, "--config", str(ROOT / "pyproject.toml")],
+        [*command, "--no-cache", "--config", str(ROOT / "pyproject.toml")],
         capture_output=True,
         text=True,
         cwd=ROOT,

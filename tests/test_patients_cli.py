@@ -222,3 +222,21 @@ def test_a_folder_as_db_is_exit_1(cli, tmp_path):
     assert (
         r.exit_code == 1 and r.stderr == f"caseload: {tmp_path} is a folder, not a caseload store\n"
     )
+
+
+def test_caseload_alone_on_a_missing_store_says_so_without_a_traceback(tmp_path):
+    """The real program (the launcher over the CLI and the TUI), as a subprocess."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "none.db"
+    done = subprocess.run(
+        [sys.executable, "-m", "caseload", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[0] == f"caseload: no caseload store at {db}"
+    assert "Traceback" not in done.stderr

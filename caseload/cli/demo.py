@@ -172,10 +172,6 @@ def demo(
     say(f"  {opener} patients list")
     if no_open or not _on_terminal():
         return
-    import importlib.util
-
-    if importlib.util.find_spec("caseload.tui.app") is None:
-        return  # no TUI in this build yet: the lines above say how to look inside
     from caseload.cli.setup import open_tui
 
     open_tui(State(db=db, key_file=key_file))

@@ -51,16 +51,18 @@ def init(ctx: typer.Context) -> None:
     say("Write it down and keep it somewhere safe, away from this computer.")
 
 
+# Filled by open_tui and emptied by caseload.launcher, which opens the TUI after the
+# command returns: the CLI never imports the TUI (STYLE), and the store is released.
+TUI_REQUESTS: list[State] = []
+
+
 def open_tui(st: State) -> None:
-    """Open the TUI on the store (the TUI is the subject of a later issue)."""
-    try:
-        from caseload.tui.app import run_app  # type: ignore[import-not-found]
-    except ImportError:
-        raise CaseloadError(
-            "the TUI is not part of this build yet",
-            hint="use the commands: caseload --help",
-        ) from None
-    run_app(st)
+    """Ask for the TUI on this store once the command has finished."""
+    import importlib.util
+
+    if importlib.util.find_spec("caseload.tui.app") is None:
+        raise CaseloadError("the TUI is not part of this build", hint="caseload --help")
+    TUI_REQUESTS.append(State(db=st.db, key_file=st.key_file))
 
 
 def tui(ctx: typer.Context) -> None:
