@@ -75,8 +75,14 @@ class TodayScreen(Screen[None]):
     def on_mount(self) -> None:
         due = self.query_one("#due", DataTable)
         due.add_columns("Status", "Patient", "What", "Due", "Score")
-        self.query_one("#pending", DataTable).add_columns("Patient", "Left", "Call by")
-        self.query_one("#recent", DataTable).add_columns("When", "Patient", "Outcome")
+        # Fixed widths: auto-sizing measured while the panels had no size yet, and the
+        # columns then came out cut at random ("2026" for a timestamp).
+        pending = self.query_one("#pending", DataTable)
+        for label, width in (("Patient", 15), ("Left", 10), ("Call by", 10)):
+            pending.add_column(label, width=width)
+        recent = self.query_one("#recent", DataTable)
+        for label, width in (("When", 16), ("Patient", 11), ("Outcome", 12)):
+            recent.add_column(label, width=width)
         due.focus()
         self.action_refresh()
 
