@@ -185,18 +185,22 @@ def test_bad_options_are_usage_errors(tmp_path):
     assert not db.exists()
 
 
-def test_on_a_terminal_without_a_tui_it_says_how_to_open_and_exits_0(tmp_path, monkeypatch):
-    import importlib.util
-
+def test_on_a_terminal_it_asks_the_launcher_for_the_tui(tmp_path, monkeypatch):
+    """`caseload demo` on a terminal leaves a TUI request (caseload.launcher opens it)."""
     from caseload.cli import demo as demo_cli
+    from caseload.cli import setup
 
-    if importlib.util.find_spec("caseload.tui.app") is not None:
-        pytest.skip("the TUI exists in this build; opening it is the TUI's tests' business")
     monkeypatch.setattr(demo_cli, "_on_terminal", lambda: True)
+    monkeypatch.setattr(setup, "TUI_REQUESTS", [])
     db = tmp_path / "d" / "demo.db"
-    r = run("--db", str(db), "demo", "--patients", "5")
+    r = run("--db", str(db), "demo", "--patients", "5", "--no-open")
+    assert r.exit_code == 0 and setup.TUI_REQUESTS == []
+    r = run("--db", str(db), "demo")
     assert r.exit_code == 0
     assert r.stderr.splitlines()[-1].endswith("patients list")
+    assert [(s.db, s.key_file) for s in setup.TUI_REQUESTS] == [
+        (db, db.with_name(db.name + ".key"))
+    ]
 
 
 # --- what is inside -------------------------------------------------------------------
