@@ -277,3 +277,11 @@ def test_referral_steps_cannot_be_dated_in_the_future(cli):
     cli.ok("referrals", "add", "P-1", "--to", "A", "--reason", "r")
     r = cli("referrals", "update", "1", "accepted", "--on", "+30d")
     assert r.exit_code == 1 and "in the future" in r.stderr
+
+
+def test_care_team_list_takes_limit(cli):
+    for name in ("Dr A", "Dr B", "Dr C"):
+        cli.ok("careteam", "add", "--name", name, "--role", "PCP")
+    rows = json.loads(cli.ok("careteam", "list", "--format", "json", "--limit", "2").stdout)
+    assert [r["name"] for r in rows] == ["Dr A", "Dr B"]
+    assert len(json.loads(cli.ok("careteam", "list", "--format", "json").stdout)) == 3

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from caseload.cli.common import FORMAT_OPTION, Format, audit_printout, emit, say, state
+from caseload.cli.common import (
+    FORMAT_OPTION,
+    LIMIT_OPTION,
+    Format,
+    audit_printout,
+    emit,
+    say,
+    state,
+)
 
 app = typer.Typer(
     rich_markup_mode=None,
@@ -95,12 +103,14 @@ def list_(
     ctx: typer.Context,
     patient_id: str = typer.Argument(None, metavar="[ID]", help="Only this patient's care team."),
     fmt: Format = FORMAT_OPTION,
+    limit: int = LIMIT_OPTION,
 ) -> None:
     """List care team members: everyone, or one patient's team with relationships."""
     from caseload.services import careteam
 
     with state(ctx).session() as s:
         rows = careteam.list_members(s, patient_id)
+    rows = rows if limit is None else rows[:limit]
     columns = list(careteam.FIELDS) + (["relationship"] if patient_id is not None else [])
     emit(rows, fmt, columns=columns)
     audit_printout(ctx, "careteam.list", len(rows), fmt)
