@@ -240,3 +240,23 @@ def test_caseload_alone_on_a_missing_store_says_so_without_a_traceback(tmp_path)
     assert done.returncode == 1
     assert done.stderr.splitlines()[0] == f"caseload: no caseload store at {db}"
     assert "Traceback" not in done.stderr
+
+
+def test_tables_show_local_minutes_while_json_keeps_iso(cli):
+    add(cli, "P-1")
+    cli.ok(
+        "contacts",
+        "log",
+        "P-1",
+        "--method",
+        "phone",
+        "--outcome",
+        "reached",
+        "--at",
+        "2026-11-20 14:30",
+    )
+    table = cli.ok("contacts", "list", "P-1").stdout
+    assert "2026-11-20 14:30" in table and "14:30:00" not in table
+    assert "patient" in table and "patient external id" not in table
+    row = json.loads(cli.ok("contacts", "list", "P-1", "--format", "json").stdout)[0]
+    assert row["at"].startswith("2026-11-20T14:30:00")

@@ -196,6 +196,22 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+# Shorter headers where the field name would crowd an 80-column table.
+TABLE_LABELS = {
+    "patient_external_id": "patient",
+    "addendum_to": "amends",
+    "priority": "pri",
+    "rrule": "repeats",
+}
+
+
+def _table_cell(value: Any) -> str:
+    """A cell for people: timestamps in local time to the minute (CSV/JSON keep ISO)."""
+    if isinstance(value, datetime):
+        return value.astimezone().strftime("%Y-%m-%d %H:%M")
+    return _cell(value)
+
+
 def open_output(path: Path | None):
     """Stdout, or ``path`` created with mode 0600 (it holds patient data)."""
     if path is None or str(path) == "-":
@@ -234,9 +250,12 @@ def emit(
         shown = table_columns or columns
         table = Table(title=title, show_lines=False, header_style="bold")
         for c in shown:
-            table.add_column(c.replace("_", " "), overflow="fold")
+            # Dates, times and ids read badly broken across lines; text columns fold.
+            whole = c in ("id", "at") or c.endswith(("_on", "_at"))
+            label = TABLE_LABELS.get(c, c.replace("_", " "))
+            table.add_column(label, overflow="fold", no_wrap=whole)
         for r in rows:
-            table.add_row(*[_cell(r.get(c)) for c in shown])
+            table.add_row(*[_table_cell(r.get(c)) for c in shown])
         Console(highlight=False).print(table)
         if not rows:
             say("(none)")

@@ -42,9 +42,7 @@ TABLE_COLUMNS = [
     "at",
     "patient_external_id",
     "method",
-    "party",
     "outcome",
-    "duration_min",
     "addendum_to",
     "note",
 ]
