@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -216,12 +215,9 @@ def open_output(path: Path | None):
     """Stdout, or ``path`` created with mode 0600 (it holds patient data)."""
     if path is None or str(path) == "-":
         return sys.stdout, False
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.chmod(path, 0o600)
-    except OSError as exc:
-        raise CaseloadError(f"cannot write {path}: {exc.strerror}") from None
-    return os.fdopen(fd, "w", encoding="utf-8", newline=""), True
+    from caseload.io.private import open_private
+
+    return open_private(path), True
 
 
 def emit(

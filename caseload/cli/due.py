@@ -38,34 +38,21 @@ def due(
     from datetime import date
 
     from caseload.io import duelist as writer
-    from caseload.services import auditchain, duelist
 
     st = state(ctx)
     day = parse_date_option(on, "date") or date.today()
-    conn = st.raw()
     cfg = st.config()
-    result = duelist.build(conn, day, days, windows=cfg.windows)
-    counts = result.counts()
-    # Recorded first: if the store is too busy to record it, nothing is printed.
-    auditchain.append_raw(
-        conn,
-        "duelist.export" if output is not None and str(output) != "-" else "duelist.print",
-        "duelist",
-        day.isoformat(),
-        format=fmt.value,
+    writer.produce(
+        st.raw(),
+        day,
+        days,
+        fmt.value,
+        lambda: open_output(output),
+        exported=output is not None and str(output) != "-",
+        windows=cfg.windows,
         redacted=redacted,
-        days=days,
-        items=len(result.items),
-        **counts,
+        coordinator=cfg.coordinator_name,
     )
-    stream, is_file = open_output(output)
-    try:
-        writer.write(result, fmt.value, stream, redacted=redacted, coordinator=cfg.coordinator_name)
-    finally:
-        if is_file:
-            stream.close()
-        else:
-            stream.flush()
 
 
 def register(app: typer.Typer) -> None:

@@ -78,6 +78,48 @@ def write(
         raise ValueError(f"unknown due-list format {fmt!r}")
 
 
+def produce(
+    conn,
+    day: date,
+    days: int,
+    fmt: str,
+    open_stream,
+    *,
+    exported: bool,
+    windows=None,
+    redacted: bool = False,
+    coordinator: str = "",
+) -> DueList:
+    """Build, audit and write the due list: the one path for `caseload due` and the TUI.
+
+    The audit event is recorded before anything is written, so a store too busy to
+    record it prints nothing. ``open_stream()`` returns ``(stream, close_it)``.
+    """
+    from caseload.services import auditchain, duelist
+
+    result = duelist.build(conn, day, days, windows=windows)
+    auditchain.append_raw(
+        conn,
+        "duelist.export" if exported else "duelist.print",
+        "duelist",
+        day.isoformat(),
+        format=fmt,
+        redacted=redacted,
+        days=days,
+        items=len(result.items),
+        **result.counts(),
+    )
+    stream, close_it = open_stream()
+    try:
+        write(result, fmt, stream, redacted=redacted, coordinator=coordinator)
+    finally:
+        if close_it:
+            stream.close()
+        else:
+            stream.flush()
+    return result
+
+
 def _csv_cell(value) -> str:
     """CSV cells that a spreadsheet would run as a formula get a leading apostrophe."""
     text = "yes" if value is True else "no" if value is False else str(value)

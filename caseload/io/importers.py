@@ -11,7 +11,6 @@ point leaves the store as it was.
 from __future__ import annotations
 
 import csv
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -234,12 +233,9 @@ def reject(bad: list, report: Report, n: int, cells, column: str, reason: str) -
 
 def write_rejects(path: Path, headers: list[str], bad: list) -> None:
     """The rows left out, as they were, with a ``reason`` column; mode 0600 (patient data)."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.chmod(path, 0o600)
-    except OSError as exc:
-        raise Invalid(f"cannot write {path}: {exc.strerror}") from None
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+    from caseload.io.private import open_private
+
+    with open_private(path) as f:
         w = csv.writer(f)
         w.writerow([*headers, "reason"])
         for _n, cells, reasons in sorted(bad, key=lambda b: b[0]):

@@ -9,14 +9,13 @@ KDF once per pooled connection, not once per keystroke.
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from caseload.errors import CaseloadError, StoreLocked
+from caseload.errors import StoreLocked
 from caseload.store.keys import Key
 
 # What a form's result dict is handed to: (module, function) under caseload.services.
@@ -177,29 +176,21 @@ class Store:
     def export_duelist(self, day: date, path: Path, days: int = 7) -> int:
         """Write the due list as text (mode 0600) and audit it as the CLI does; returns items."""
         from caseload.io import duelist as writer
-        from caseload.services import auditchain, duelist
+        from caseload.io.private import open_private
 
-        windows = getattr(self.config, "windows", None)
-        coordinator = getattr(self.config, "coordinator_name", "")
+        def private_file():
+            return open_private(path), True
+
         with self.raw() as conn:
-            result = duelist.build(conn, day, days, windows=windows)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                os.chmod(path, 0o600)
-            except OSError as exc:
-                raise CaseloadError(f"cannot write {path}: {exc.strerror}") from None
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-                writer.write(result, "text", out, coordinator=coordinator)
-            auditchain.append_raw(
+            result = writer.produce(
                 conn,
-                "duelist.export",
-                "duelist",
-                day.isoformat(),
-                format="text",
-                redacted=False,
-                days=days,
-                items=len(result.items),
-                **result.counts(),
+                day,
+                days,
+                "text",
+                private_file,
+                exported=True,
+                windows=getattr(self.config, "windows", None),
+                coordinator=getattr(self.config, "coordinator_name", ""),
             )
         return len(result.items)
 
