@@ -178,12 +178,34 @@ class Transition(SQLModel, table=True):
 
     __tablename__ = "transition"
 
+    __table_args__ = (
+        # A feed's visit (HL7 PV1-19, an Encounter id, else patient+facility+time) is
+        # imported once: a re-run or an updated message finds the same row.
+        Index(
+            "ix_transition_visit_key",
+            "visit_key",
+            unique=True,
+            sqlite_where=text("visit_key IS NOT NULL"),
+        ),
+    )
+
     id: Optional[int] = Field(default=None, primary_key=True)
     patient_id: int = Field(foreign_key="patient.id", index=True, ondelete="CASCADE")
-    discharged_on: date
+    # None while a feed has reported an admission but not yet the discharge.
+    discharged_on: Optional[date] = None
     facility: Optional[str] = None
     reason: Optional[str] = None
+    # inpatient | emergency | outpatient (TransitionSetting)
+    setting: str = "inpatient"
+    # discharged | admitted (an A01/A04 not yet followed by its A03)
+    status: str = "discharged"
+    admitted_at: Optional[datetime] = None
+    disposition: Optional[str] = None
+    # manual | hl7 | fhir | csv
+    source: str = "manual"
+    visit_key: Optional[str] = None
     created_at: datetime
+    updated_at: Optional[datetime] = None
 
 
 class FollowUp(SQLModel, table=True):
@@ -231,6 +253,9 @@ class FollowUp(SQLModel, table=True):
         default=None, foreign_key="contact.id", ondelete="SET NULL"
     )
     cancelled_reason: Optional[str] = None
+    # Set when the follow-up was closed as "unable to reach" (status done): the
+    # reason from UNABLE_TO_REACH_REASONS; reports count these apart from missed.
+    unable_reason: Optional[str] = None
     transition_id: Optional[int] = Field(
         default=None, foreign_key="transition.id", ondelete="SET NULL"
     )
@@ -240,7 +265,11 @@ class FollowUp(SQLModel, table=True):
 
 class Contact(SQLModel, table=True):
     __tablename__ = "contact"
-    __table_args__ = (Index("ix_contact_patient_at", "patient_id", "at"),)
+    __table_args__ = (
+        Index("ix_contact_patient_at", "patient_id", "at"),
+        # Recent contacts across the caseload (Today's panel, reports by period).
+        Index("ix_contact_at", "at"),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     patient_id: int = Field(foreign_key="patient.id", ondelete="CASCADE")
@@ -276,6 +305,9 @@ class Referral(SQLModel, table=True):
     reason: str
     status: str = ReferralStatus.sent.value
     sent_on: date
+    # When an answer is expected (default 14 days after sent); past it, an open
+    # referral is "referral overdue" on the due list.
+    expected_response_on: Optional[date] = None
     accepted_on: Optional[date] = None
     declined_on: Optional[date] = None
     completed_on: Optional[date] = None
@@ -326,3 +358,16 @@ class AuditEvent(SQLModel, table=True):
     detail: str = "{}"
     prev_hash: str
     hash: str
+
+
+class StoreMeta(SQLModel, table=True):
+    """Small facts about the store itself, one row a key.
+
+    ``audit_count`` and ``audit_head`` are kept by a trigger on every audit insert
+    (migration 0002), so a deleted tail of the chain shows against them.
+    """
+
+    __tablename__ = "store_meta"
+
+    key: str = Field(primary_key=True)
+    value: str

@@ -18,6 +18,7 @@ from caseload.services.fieldnames import (  # noqa: F401  (re-exported to the im
     FOLLOWUP_FIELDS,
     PATIENT_FIELDS,
     TAG_FIELDS,
+    fold,
     phone_digits,
     search_key,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import islice
 
-from caseload.io.fields import BOOL_FIELDS, PATIENT_FIELDS, phone_digits, search_key
+from caseload.io.fields import BOOL_FIELDS, PATIENT_FIELDS, fold, phone_digits, search_key
 from caseload.io.importers import CHUNK, lookup, reject, stamp
 
 # Columns that are NOT NULL with a default: a blank cell means the default on
@@ -34,17 +34,17 @@ _PH, _ALT = PATIENT_FIELDS.index("phone"), PATIENT_FIELDS.index("alt_phone")
 def _search_keys(given, family, preferred) -> list[str]:
     """``search_key`` for whole columns. Validated names are stripped and non-empty and a
     preferred name is stripped or None, so 'family given[ preferred]' lowercased is exactly
-    what search_key builds (a test holds them equal)."""
-    # One C-level join, lower and split for the whole column instead of 100k f-strings.
-    # "\n" is neither cased nor case-ignorable, so lowering the joined text lowers each
-    # key as str.lower would on its own; a name holding "\n" changes the count (then
+    what search_key builds, folded (a test holds them equal)."""
+    # One C-level join, fold and split for the whole column instead of 100k f-strings.
+    # Folding works character by character and leaves "\n" alone, so folding the joined
+    # text folds each key as it would on its own; a name holding "\n" changes the count (then
     # the keys are built one by one).
-    keys = "\n".join(map(" ".join, zip(family, given, strict=True))).lower().split("\n")
+    keys = fold("\n".join(map(" ".join, zip(family, given, strict=True)))).split("\n")
     if len(keys) != len(given):
-        keys = [f"{f.lower()} {g.lower()}" for f, g in zip(family, given, strict=True)]
+        keys = [f"{fold(f)} {fold(g)}" for f, g in zip(family, given, strict=True)]
     if any(preferred):
         keys = [
-            k if p is None else f"{k} {p.lower()}" for k, p in zip(keys, preferred, strict=True)
+            k if p is None else f"{k} {fold(p)}" for k, p in zip(keys, preferred, strict=True)
         ]
     return keys
 

@@ -108,7 +108,7 @@ def followups(b, p: dict, rows: dict) -> None:
         out.append(
             (fid, pid, sh[1], sh[0], days[due + base], sh[3], sh[4], sh[prio_at], rrule,
              sh[15] if series != NULL else 0, series, status, done_at, contact_id, cancel,
-             NULL, sh[7], days[created + base] + sh[12])
+             NULL, sh[7], days[created + base] + sh[12], NULL)
         )  # fmt: skip
         fid += 1
     b.ids["followup"], b.ids["contact"] = fid, cid
@@ -127,6 +127,13 @@ def transition(b, p: dict, rows: dict) -> None:
             b.one(P.FACILITIES),
             b.one(P.ADMIT_REASONS),
             created,
+            "inpatient",
+            "discharged",
+            NULL,
+            NULL,
+            "manual",
+            NULL,
+            NULL,
         )
     )
     discharged = b.today + timedelta(days=off)
@@ -138,5 +145,5 @@ def transition(b, p: dict, rows: dict) -> None:
     ):
         rows["followup"].append(
             (b.next_id("followup"), p["id"], title, kind, b.day(due), NULL, NULL, prio,
-             NULL, 0, NULL, "open", NULL, NULL, NULL, tid, NULL, created)
+             NULL, 0, NULL, "open", NULL, NULL, NULL, tid, NULL, created, NULL)
         )  # fmt: skip

@@ -71,5 +71,6 @@ def referral(b, p: dict, rows: dict) -> None:
          b.day(sent + 2) if status == "declined" else NULL,
          b.day(completed) if reached >= 2 else NULL,
          b.day(closed) if reached >= 3 else NULL,
-         "Patient asked for an afternoon slot." if r() < 0.1 else NULL, b.stamp(sent))
+         "Patient asked for an afternoon slot." if r() < 0.1 else NULL, b.stamp(sent),
+         b.day(sent + 14))
     )  # fmt: skip

@@ -41,7 +41,10 @@ COLUMNS = {
         "notes", "search_name", "phone_digits", "created_at", "updated_at",
     ),
     "patient_care_team": ("patient_id", "member_id", "relationship"),
-    "transition": ("id", "patient_id", "discharged_on", "facility", "reason", "created_at"),
+    "transition": (
+        "id", "patient_id", "discharged_on", "facility", "reason", "created_at", "setting",
+        "status", "admitted_at", "disposition", "source", "visit_key", "updated_at",
+    ),
     "contact": (
         "id", "patient_id", "at", "method", "party", "outcome", "duration_min", "note",
         "followup_id", "addendum_to", "created_at", "created_by",
@@ -50,6 +53,7 @@ COLUMNS = {
         "id", "patient_id", "title", "kind", "due_on", "window_before", "window_after",
         "priority", "rrule", "from_completion", "series_id", "status", "completed_at",
         "completed_contact_id", "cancelled_reason", "transition_id", "notes", "created_at",
+        "unable_reason",
     ),
     "care_plan": (
         "id", "patient_id", "version", "is_current", "review_on", "summary", "created_at",
@@ -63,6 +67,7 @@ COLUMNS = {
     "referral": (
         "id", "patient_id", "to_name", "to_organization", "reason", "status", "sent_on",
         "accepted_on", "declined_on", "completed_on", "closed_on", "note", "created_at",
+        "expected_response_on",
     ),
 }
 # fmt: on

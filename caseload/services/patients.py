@@ -20,6 +20,7 @@ from caseload.services.fieldnames import (
     PATIENT_FIELDS,
     PATIENT_REQUIRED,
     TAG_FIELDS,
+    fold,
     phone_digits,
     search_key,
 )
@@ -188,7 +189,7 @@ def search(
     stmt = select(Patient)
     text = (text or "").strip()
     if text:
-        low = text.lower()
+        low = fold(text)
         digits = re.sub(r"\D", "", text)
         like = _escape_like(low)
         conds = [
@@ -271,7 +272,7 @@ _TOP = "\U0010ffff"
 
 def _arms(text: str, order: str) -> list[tuple[str, str, list]]:
     """The (arm, condition, params) to try, in the order their rows are shown."""
-    low = " ".join(text.lower().split())
+    low = " ".join(fold(text).split())
     if not low:
         return [("id" if order == "external_id" else "name", "1", [])]
     if any(c.isdigit() for c in low):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from caseload.errors import CaseloadError
 
-HEAD = "0001"
-KNOWN = ("0001",)
+HEAD = "0002"
+KNOWN = ("0001", "0002")
 
 
 def read_revision(dbapi_conn) -> str | None:
