@@ -160,12 +160,14 @@ class _Staged:
             except OSError as exc:
                 raise CaseloadError(f"cannot write {path}: {exc.strerror}") from None
         tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+        # Registered before it exists: a Ctrl-C landing just after os.open returns
+        # must still find it to discard (discarding a name never created is a no-op).
+        self.files.append((tmp, path))
         try:
             tmp.unlink(missing_ok=True)  # a leftover of a killed run with this pid
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as exc:
             raise CaseloadError(f"cannot write {path}: {exc.strerror}") from None
-        self.files.append((tmp, path))
         return os.fdopen(fd, "wb")
 
     def commit(self) -> None:

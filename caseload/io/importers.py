@@ -200,9 +200,12 @@ class Checked:
 
 def _validate(table: Table, checker: Checker, report: Report, progress: Progress | None):
     # The CSV parse happens in this comprehension (table.rows is the reader).
-    rows: list[tuple[int, list[str]]] = [
-        r for r in table.rows if r[1] and (r[1][0] or any(c.strip() for c in r[1]))
-    ]  # blank lines are not records
+    if table.blank_rows:  # a JSON object or FHIR Patient that carries nothing is a record
+        rows: list[tuple[int, list[str]]] = list(table.rows)
+    else:
+        rows = [
+            r for r in table.rows if r[1] and (r[1][0] or any(c.strip() for c in r[1]))
+        ]  # blank lines are not records
     report.rows = len(rows)
     if progress is not None:
         progress("checking", 0, len(rows))

@@ -37,6 +37,9 @@ _ISO_COLUMN = re.compile(r"(?:\d{4}-\d\d-\d\d(?:\n|$))*")
 _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 # Clocks on field laptops drift; the contacts service allows the same slack.
 FUTURE_SLACK = timedelta(minutes=5)
+# Timestamps (contacts, completions) before this are typing mistakes, not history.
+MIN_YEAR = 1900
+OUT_OF_RANGE = f"out of range (a date and time from {MIN_YEAR} to 9999)"
 
 
 class Bad(Exception):
@@ -187,9 +190,14 @@ def when_conv(opts: Options, *, required: bool = False, past: bool = False) -> C
                 at = datetime.combine(parse_date(s, opts.dayfirst), datetime.min.time())
             except Bad:
                 raise Bad("not a date and time (use YYYY-MM-DDTHH:MM)") from None
-        if at.tzinfo is None:
-            at = at.astimezone()
-        at = at.astimezone(UTC)
+        try:  # 0001-01-01 local, or 9999-12-31 at -12:00, has no UTC time
+            if at.tzinfo is None:
+                at = at.astimezone()
+            at = at.astimezone(UTC)
+        except (ValueError, OverflowError):
+            raise Bad(OUT_OF_RANGE) from None
+        if at.year < MIN_YEAR:  # (strftime would also write year 999 as "999")
+            raise Bad(OUT_OF_RANGE)
         if past and at > datetime.now(UTC) + FUTURE_SLACK:
             raise Bad("in the future")
         return at.replace(tzinfo=None).strftime(STORED_FORMAT)

@@ -6,10 +6,12 @@ Pure functions of the text and a reference day, so tests can fix the clock.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 ACCEPTED = "YYYY-MM-DD, today, tomorrow, yesterday, +3d, -1d, +2w, +1m, mon, next mon"
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Timestamps before this are typing mistakes (and would not store as four-digit years).
+MIN_YEAR = 1900
 _REL = re.compile(r"^([+-])\s*(\d{1,4})\s*([dwm])$")
 
 
@@ -72,6 +74,12 @@ def parse_when(text: str, *, now: datetime | None = None) -> datetime:
     except ValueError:
         d = parse_date(t, today=ref.date())
         dt = datetime.combine(d, ref.timetz())
-    if dt.tzinfo is None:
-        dt = dt.astimezone()  # naive input is local time
+    try:  # 0001-01-01 local, or 9999-12-31 at -12:00, has no UTC time to store
+        if dt.tzinfo is None:
+            dt = dt.astimezone()  # naive input is local time
+        utc = dt.astimezone(UTC)
+    except (ValueError, OverflowError):
+        utc = None
+    if utc is None or utc.year < MIN_YEAR:
+        raise ValueError(f"{text!r} is out of range; give a date and time from {MIN_YEAR} to 9999")
     return dt

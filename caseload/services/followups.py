@@ -40,6 +40,9 @@ _NO_TIME = ("BYHOUR", "BYMINUTE", "BYSECOND")
 # A rule must produce a date within this horizon; it also stops dateutil from
 # scanning to the year 9999 for an impossible rule (FREQ=DAILY;BYMONTHDAY=31;BYMONTH=2).
 HORIZON = timedelta(days=366 * 10)
+# The longest step between two occurrences: the same ten years.
+_MAX_INTERVAL = {"DAILY": 3660, "WEEKLY": 522, "MONTHLY": 120, "YEARLY": 10}
+MAX_COUNT = 9999
 
 DEFAULT_METHOD = schedule.DEFAULT_METHOD
 
@@ -89,9 +92,13 @@ def normalise_rrule(text: str | None) -> str | None:
     for key in _NO_TIME:
         if key in parts:
             raise _bad_rule(raw, f"{key} does not apply: follow-ups are due on dates")
-    for key in ("INTERVAL", "COUNT"):
-        if key in parts and not (parts[key].isdigit() and int(parts[key]) >= 1):
+    for key, most in (("INTERVAL", _MAX_INTERVAL[parts["FREQ"]]), ("COUNT", MAX_COUNT)):
+        value = parts.get(key, "1").lstrip("0")
+        if not (value.isascii() and value.isdigit()):  # ("²" is a digit to isdigit)
             raise _bad_rule(raw, f"{key} must be a whole number of 1 or more")
+        # (length first: int() of 5000 digits is refused, and of a million slow)
+        if len(value) > 6 or int(value) > most:
+            raise _bad_rule(raw, f"{key} must be a whole number from 1 to {most}")
     if "COUNT" in parts and "UNTIL" in parts:
         raise _bad_rule(raw, "give COUNT or UNTIL, not both")
     if "UNTIL" in parts:
