@@ -176,3 +176,32 @@ def test_ctrl_c_during_a_backup_leaves_no_partial_backup(cli, tmp_path, read):
     assert _snapshot(read) == before  # no backup recorded in the audit log
     cli.ok("backup", str(out / "copy.db"))  # and the next backup works
     assert [p.name for p in out.iterdir()] == ["copy.db"]
+
+
+def test_ctrl_c_just_after_the_partial_file_is_created_leaves_none(cli, tmp_path, monkeypatch):
+    """The signal lands the moment ``.p.csv.partial-PID`` exists, before any next step.
+
+    os.open is wrapped for this one run: the real call creates the file, then the
+    wrapper closes it and raises KeyboardInterrupt, as a SIGINT arriving as the
+    system call returns would.
+    """
+    out = tmp_path / "out"
+    out.mkdir()
+    real = os.open
+    hit = []
+
+    def interrupted(path, flags, *args, **kw):
+        fd = real(path, flags, *args, **kw)
+        if ".partial-" in str(path):
+            hit.append(path)
+            os.close(fd)
+            raise KeyboardInterrupt
+        return fd
+
+    monkeypatch.setattr(os, "open", interrupted)
+    result = cli("export", "patients", "-o", str(out / "p.csv"))
+    monkeypatch.undo()
+
+    assert hit, "the export did not reach its .partial file"
+    assert (result.exit_code, result.stderr) == (130, INTERRUPTED + "\n")
+    assert list(out.iterdir()) == []
