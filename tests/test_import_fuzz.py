@@ -34,6 +34,7 @@ SPECIAL = [
     "yes", "no", "Y", "0", "1", "maybe", "03/04/2025", "2025-02-30", "1900-01-01", "9999-12-31",
     "today", "high", "LOW", "active", "discharged", "a;b;;c", '"', '""', ",", ";", "\n", "\x00",
     "\ufeff", "é", "名字", "👩\u200d⚕️", "\u202e", "O'Brien", "x" * 70_000, "9" * 400,
+    '"never closed', "\u2028", "\x85", "0001-01-01T00:00", "9999-12-31T23:59:59-12:00",
 ]  # fmt: skip
 
 cells = st.one_of(st.sampled_from(SPECIAL), st.text(max_size=30))
@@ -55,7 +56,7 @@ def csv_files(draw) -> bytes:
         text = buf.getvalue()
     else:  # naively joined: stray quotes, separators and newlines break the grid
         text = "\n".join(",".join(r) for r in [head, *rows])
-    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"]))
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16", "utf-32"]))
     return text.encode(encoding, errors="replace")
 
 
