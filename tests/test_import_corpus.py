@@ -179,6 +179,17 @@ CASES = [
          exact=True),
     Case("line separators in cells", _write(HEAD + "MQ1,Ann\u2028x,Smith\x85\nMQ2,Bob,Jones\n"),
          0, [TWO_READ], args=("--dry-run",), exact=True),
+    Case("UTF-16 JSON", _write(json.dumps([{"external_id": "MQ1", "given_name": "Zoë",
+                                            "family_name": "Smith"}]).encode("utf-16")), 0,
+         ["note: read as UTF-16 (the file has a BOM)", TWO_READ.replace("created 2", "created 1")],
+         args=("--dry-run",), name="in.json", exact=True),
+    Case("UTF-16 FHIR NDJSON",
+         _write(('{"resourceType": "Patient", "id": "p1", "name": [{"family": "Smith", '
+                 '"given": ["Ann"]}]}\n{"resourceType": "Observation"}\n').encode("utf-16")), 0,
+         ["note: read as UTF-16 (the file has a BOM)",
+          "note: skipped 1 FHIR resources that are not Patients",
+          TWO_READ.replace("created 2", "created 1")],
+         args=("--dry-run",), name="in.ndjson", exact=True),
     # --- XLSX ---------------------------------------------------------------------------
     Case("XLSX that is not a zip", _write(b"PK\x03\x04" + GARBAGE), 1,
          file_error("{f} is not a readable XLSX workbook"), name="in.xlsx"),
