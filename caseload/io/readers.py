@@ -186,8 +186,8 @@ def read_csv(data: bytes, name: str) -> Table:
             break
     if headers is None or headers == [_EOF]:
         raise Invalid(f"{name} has no header row")
-    if _EOF in headers[-1]:
-        raise _open_quote(name, number, len(headers) - 1, headers)
+    if _EOF in headers[-1]:  # (the header's own text would hold the rest of the file)
+        raise _open_quote(name, number, len(headers) - 1, [])
     # enumerate numbers the records in C; each record counts one row, as a sheet shows it.
     rows = _until_eof(enumerate(reader, number + 1), name, headers)
     return Table(headers, rows, "row", "csv", notes, total=max(text.count("\n") - number, 0))
