@@ -545,11 +545,11 @@ def test_hospital_discharge_form_previews_the_dates_the_service_makes(write, rea
     assert [f["due_on"] for f in made["followups"]] == [date(2025, 3, 11), date(2025, 3, 13)]
 
 
-def test_hospital_discharge_form_refuses_a_date_after_tomorrow():
+def test_hospital_discharge_form_refuses_tomorrow_by_the_service_rule():
     seen = {}
 
     async def steps(pilot, form):
-        await fill(pilot, form, discharged_on="+2d")
+        await fill(pilot, form, discharged_on="tomorrow")
         await pilot.press("ctrl+s")
         seen["error"] = error(form, "discharged_on")
         seen["info"] = info(form)

@@ -9,15 +9,19 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from caseload.errors import CaseloadError
+
+if TYPE_CHECKING:
+    from caseload.io.tables import Col
 
 
 class Format(StrEnum):
@@ -225,10 +229,14 @@ def emit(
     fmt: Format,
     *,
     columns: list[str] | None = None,
-    table_columns: list[str] | None = None,
+    table_columns: Sequence[str | Col] | None = None,
     title: str | None = None,
 ) -> None:
-    """Print ``rows`` as a table (for people), CSV or JSON (exact, for programs)."""
+    """Print ``rows`` as a table (for people), CSV or JSON (exact, for programs).
+
+    ``table_columns`` are ``io.tables.Col`` specs (or plain keys: never cut, never
+    left out); the table fits the terminal as io/tables.py says.
+    """
     columns = columns or (list(rows[0].keys()) if rows else [])
     if fmt is Format.json:
         from caseload.io import jsonarray
@@ -240,21 +248,23 @@ def emit(
         for r in rows:
             w.writerow([_cell(r.get(k)) for k in columns])
     else:
-        from rich.console import Console
-        from rich.table import Table
-
-        shown = table_columns or columns
-        table = Table(title=title, show_lines=False, header_style="bold")
-        for c in shown:
-            # Dates, times and ids read badly broken across lines; text columns fold.
-            whole = c in ("id", "at") or c.endswith(("_on", "_at"))
-            label = TABLE_LABELS.get(c, c.replace("_", " "))
-            table.add_column(label, overflow="fold", no_wrap=whole)
-        for r in rows:
-            table.add_row(*[_table_cell(r.get(c)) for c in shown])
-        Console(highlight=False).print(table)
+        print_table(rows, table_columns or columns, title=title)
         if not rows:
             say("(none)")
+
+
+def print_table(rows: list[dict], spec: Sequence[str | Col], *, title: str | None = None) -> None:
+    """The one table path of the CLI: fit to the terminal, say what was left out."""
+    from caseload.io import tables
+
+    cols = [
+        c if isinstance(c, tables.Col) else tables.Col(c, TABLE_LABELS.get(c, "")) for c in spec
+    ]
+    width = tables.width_for(sys.stdout)
+    table = tables.render(cols, rows, width=width, cell=_table_cell, title=title)
+    sys.stdout.write("\n".join(table.lines) + "\n")
+    if table.dropped:
+        say(tables.dropped_note(table.dropped, width))
 
 
 def show_record(record: dict, fmt: Format, title: str | None = None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from caseload.cli import transitions as _transitions
 from caseload.cli.common import (
     FORMAT_OPTION,
     LIMIT_OPTION,
@@ -211,26 +212,5 @@ app.command("reactivate", help="Make a held or discharged patient active again."
 )
 
 
-@app.command("transition")
-def transition(
-    ctx: typer.Context,
-    patient_id: str = typer.Argument(..., metavar="ID", help="The patient's external id."),
-    discharged_on: str = typer.Option(
-        ..., "--discharged-on", help="The day they left hospital (any date form)."
-    ),
-    facility: str = typer.Option(None, "--facility", help="The hospital or facility."),
-    reason: str = typer.Option(None, "--reason", help="Why they were admitted."),
-) -> None:
-    """Record a hospital discharge: creates the 2-business-day call and the 7/14-day visit."""
-    from caseload.services import schedule, transitions
-
-    day = parse_date_option(discharged_on, "discharged_on")
-    st = state(ctx)
-    holidays = schedule.parse_holidays(st.config().holidays)
-    with st.session(write=True) as s:
-        t = transitions.record_discharge(
-            s, patient_id, discharged_on=day, facility=facility, reason=reason, holidays=holidays
-        )
-    say(f"Recorded the hospital discharge of patient {patient_id} on {day.isoformat()}.")
-    for f in t["followups"]:
-        say(f"  follow-up {f['id']}: {f['title']}, due {f['due_on'].isoformat()}")
+# `patients transition` (record a discharge) and `patients transitions` (list them).
+_transitions.register(app)

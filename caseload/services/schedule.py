@@ -111,6 +111,14 @@ VISIT_DAYS = {"high": 7}
 VISIT_DAYS_DEFAULT = 14
 
 
+# The settings a discharge is recorded from. An emergency-department visit gets a
+# follow-up call within 7 days instead of the visit (HEDIS FUA/FUM count 7 and 30 days
+# after an ED visit); outpatient encounters are not transitions of care.
+TRANSITION_SETTINGS = ("inpatient", "emergency")
+EMERGENCY_CALL_DAYS = 7
+DISCHARGE_FUTURE = "the discharge date is in the future"
+
+
 def transition_due_dates(
     discharged_on: date, risk: str | None, holidays: frozenset[date] = frozenset()
 ) -> tuple[date, date]:
@@ -118,6 +126,50 @@ def transition_due_dates(
     call = add_business_days(discharged_on, CALL_BUSINESS_DAYS, holidays)
     visit = discharged_on + timedelta(days=VISIT_DAYS.get(risk or "", VISIT_DAYS_DEFAULT))
     return call, visit
+
+
+@dataclass(frozen=True)
+class PlannedFollowUp:
+    kind: str
+    title: str
+    due_on: date
+    priority: int
+
+
+def transition_followups(
+    discharged_on: date,
+    risk: str | None,
+    setting: str = "inpatient",
+    holidays: frozenset[date] = frozenset(),
+) -> list[PlannedFollowUp]:
+    """The follow-ups a discharge creates: the one rule for the CLI, the TUI and the feeds.
+
+    Every discharge: a call within 2 business days. Inpatient: a visit within 7 days
+    (high risk) or 14. Emergency: a follow-up call within 7 days instead of the visit.
+    """
+    if setting not in TRANSITION_SETTINGS:
+        raise ValueError(f"setting must be one of {', '.join(TRANSITION_SETTINGS)}")
+    call, visit = transition_due_dates(discharged_on, risk, holidays)
+    first = PlannedFollowUp("transition_call", "Post-discharge call", call, 1)
+    if setting == "emergency":
+        week = discharged_on + timedelta(days=EMERGENCY_CALL_DAYS)
+        return [first, PlannedFollowUp("call", "7-day follow-up call after ED visit", week, 2)]
+    return [first, PlannedFollowUp("transition_visit", "Post-discharge visit", visit, 2)]
+
+
+def discharge_date_problem(
+    discharged_on: date, today: date, max_age_days: int | None = None
+) -> str | None:
+    """Why a discharge date cannot be recorded, or None: never in the future.
+
+    ``max_age_days`` (the feeds' limit) also refuses discharges too old for the
+    2-business-day call to mean anything.
+    """
+    if discharged_on > today:
+        return DISCHARGE_FUTURE
+    if max_age_days is not None and (today - discharged_on).days > max_age_days:
+        return f"the discharge date is more than {max_age_days} days ago"
+    return None
 
 
 # --- business days --------------------------------------------------------------

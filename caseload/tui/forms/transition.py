@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from caseload.services.schedule import transition_due_dates
+from caseload.services.schedule import discharge_date_problem, transition_due_dates
 from caseload.tui.forms.base import FormScreen
 from caseload.tui.forms.fields import Field, date_parser, show_date
 
@@ -44,13 +44,20 @@ class HospitalDischargeForm(FormScreen):
                 "Discharged on",
                 value="today",
                 required=True,
-                # The service allows tomorrow (a planned discharge), nothing later.
-                parse=date_parser(self._today, not_after=1, what="discharge date"),
+                parse=self._discharged_on,
                 hint=show_date,
             ),
             Field("facility", "Facility"),
             Field("reason", "Reason"),
         ]
+
+    def _discharged_on(self, text: str) -> date:
+        """A natural date, checked by the service's own rule (never in the future)."""
+        day = date_parser(self._today)(text)
+        problem = discharge_date_problem(day, self._today())
+        if problem:
+            raise ValueError(problem)
+        return day
 
     def due_dates(self, discharged_on: date) -> tuple[date, date]:
         call, visit = transition_due_dates(discharged_on, self.risk, self.holidays)
