@@ -111,13 +111,13 @@ def test_one_rule_for_every_caller(write):
     day = date(2026, 11, 20)
     with write() as s:
         patients.add(s, external_id="P-1", given_name="A", family_name="B")
-        with pytest.raises(Invalid, match="^the discharge date is in the future$"):
+        with pytest.raises(Invalid, match=r"^the discharge date is in the future$"):
             transitions.record(s, "P-1", discharged_on=date(2026, 11, 21), today=day)
-        with pytest.raises(Invalid, match="^the discharge date is more than 30 days ago$"):
+        with pytest.raises(Invalid, match=r"^the discharge date is more than 30 days ago$"):
             transitions.record(
                 s, "P-1", discharged_on=date(2026, 10, 20), today=day, max_age_days=30
             )
-        with pytest.raises(Invalid, match="^setting must be one of inpatient, emergency$"):
+        with pytest.raises(Invalid, match=r"^setting must be one of inpatient, emergency$"):
             transitions.record(s, "P-1", discharged_on=day, today=day, setting="outpatient")
         made = transitions.record(s, "P-1", discharged_on=day, today=day)
     assert made["setting"] == "inpatient"
@@ -212,9 +212,7 @@ def test_transitions_table_at_80_columns(cli):
         "P-2      2026-11-18  heart failure exac…  due 2026-11-20   visit done 2026-11-25\n"
         "P-1      2026-10-02                       cancelled        visit due 2026-10-09\n"
     )
-    assert r.stderr == (
-        "(left out to fit 80 columns: setting, facility; --format csv has every field)\n"
-    )
+    assert r.stderr == ("(left out to fit 80 columns: setting, facility; --format csv has them)\n")
     wide = cli.ok("patients", "transitions", env={"COLUMNS": "120"})
     assert wide.stdout.splitlines()[2] == (
         "P-1      2026-11-20  emergency  City ED                 asthma attack"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from caseload.cli.common import FORMAT_OPTION, LIMIT_OPTION, Format, emit, say, state
+from caseload.io.tables import Col
 
 app = typer.Typer(rich_markup_mode=None, help="The audit log.", no_args_is_help=True)
 
@@ -20,7 +21,18 @@ COLUMNS = [
     "prev_hash",
     "hash",
 ]
-TABLE_COLUMNS = ["id", "at", "actor", "action", "entity", "entity_id", "patient_id", "detail"]
+# `--format table` (io/tables.py): the detail takes the width left; at 80 columns
+# and less, entity id goes first, then patient, then entity (docs/cli.md).
+TABLE_COLUMNS = [
+    Col("id", right=True),
+    Col("at"),
+    Col("actor"),
+    Col("action"),
+    Col("entity", drop=3),
+    Col("entity_id", "entity id", right=True, drop=1),
+    Col("patient_id", "patient", right=True, drop=2),
+    Col("detail", text=True, min_width=16),
+]
 
 
 @app.command("list")

@@ -19,6 +19,7 @@ from caseload.cli.common import (
     state,
 )
 from caseload.enums import GoalStatus, InterventionStatus, ProblemCategory
+from caseload.io.tables import Col
 
 app = typer.Typer(
     rich_markup_mode=None,
@@ -32,6 +33,17 @@ class TreeFormat(StrEnum):
     json = "json"
 
 
+# `careplans versions --format table` (io/tables.py): every column fits at 80.
+VERSIONS_TABLE = [
+    Col("version", right=True),
+    Col("is_current", "current"),
+    Col("created_at", "created"),
+    Col("created_by", "by", text=True, min_width=8, drop=1),
+    Col("review_on", "review on"),
+    Col("problems", right=True),
+    Col("goals", right=True),
+    Col("interventions", right=True),
+]
 _PATIENT = typer.Argument(..., metavar="ID", help="The patient's external id.")
 _GOAL = typer.Argument(..., metavar="GOAL_ID", help="The goal's id (see `careplans show`).")
 
@@ -106,20 +118,7 @@ def versions(ctx: typer.Context, patient_id: str = _PATIENT, fmt: Format = FORMA
 
     with state(ctx).session() as s:
         rows = careplans.versions(s, patient_id)
-    emit(
-        rows,
-        fmt,
-        columns=[
-            "version",
-            "is_current",
-            "created_at",
-            "created_by",
-            "review_on",
-            "problems",
-            "goals",
-            "interventions",
-        ],
-    )
+    emit(rows, fmt, columns=[c.key for c in VERSIONS_TABLE], table_columns=VERSIONS_TABLE)
 
 
 @app.command("problem")

@@ -13,6 +13,7 @@ from caseload.cli.common import (
     say,
     state,
 )
+from caseload.io.tables import Col
 
 app = typer.Typer(
     rich_markup_mode=None,
@@ -20,6 +21,17 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+# `--format table` (io/tables.py): names and organizations share the width left;
+# at 80 columns and less, email goes first, then organization, then phone (docs/cli.md).
+TABLE_COLUMNS = [
+    Col("id", right=True),
+    Col("name", text=True),
+    Col("role", text=True, min_width=10),
+    Col("organization", text=True, drop=2),
+    Col("phone", drop=3),
+    Col("email", drop=1),
+]
+RELATIONSHIP = Col("relationship", text=True, min_width=10, drop=4)
 _ROLE_HELP = "PCP, specialist, behavioral health, social worker, pharmacist, caregiver, other."
 _MEMBER = typer.Argument(..., metavar="MEMBER_ID", help="The care team member's id.")
 _PATIENT = typer.Argument(..., metavar="ID", help="The patient's external id.")
@@ -112,5 +124,6 @@ def list_(
         rows = careteam.list_members(s, patient_id)
     rows = rows if limit is None else rows[:limit]
     columns = list(careteam.FIELDS) + (["relationship"] if patient_id is not None else [])
-    emit(rows, fmt, columns=columns)
+    table = TABLE_COLUMNS + ([RELATIONSHIP] if patient_id is not None else [])
+    emit(rows, fmt, columns=columns, table_columns=table)
     audit_printout(ctx, "careteam.list", len(rows), fmt)

@@ -16,6 +16,7 @@ from caseload.cli.common import (
     state,
 )
 from caseload.enums import ContactMethod, ContactOutcome, ContactParty
+from caseload.io.tables import Col
 
 app = typer.Typer(
     rich_markup_mode=None,
@@ -37,14 +38,16 @@ COLUMNS = [
     "addendum_to",
     "goal_ids",
 ]
+# `--format table` (io/tables.py): the note takes the width left; at 80 columns
+# and less, amends goes first, then method (docs/cli.md).
 TABLE_COLUMNS = [
-    "id",
-    "at",
-    "patient_external_id",
-    "method",
-    "outcome",
-    "addendum_to",
-    "note",
+    Col("id", right=True),
+    Col("at"),
+    Col("patient_external_id", "patient"),
+    Col("method", drop=2),
+    Col("outcome"),
+    Col("addendum_to", "amends", right=True, drop=1),
+    Col("note", text=True, min_width=16),
 ]
 _AT_HELP = "When (ISO date and time, or a date such as today, yesterday, -2d); default now."
 

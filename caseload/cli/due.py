@@ -1,7 +1,7 @@
 """`caseload due`: the day's due list, for paper, screens and scripts (the cron path).
 
 It opens the store on a raw keyed connection and imports neither SQLAlchemy nor
-rich unless asked for a table, so a cron run costs little more than the query.
+rich (tables are plain text, io/tables.py), so a cron run costs little more than the query.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from caseload.cli.common import (
     state,
 )
 from caseload.enums import ContactMethod, ContactOutcome, FollowUpKind
+from caseload.io.tables import Col
 
 app = typer.Typer(
     rich_markup_mode=None,
@@ -54,15 +55,17 @@ COLUMNS = [
     "notes",
     "cancelled_reason",
 ]
+# `--format table` (io/tables.py): the title takes the width left; at 80 columns
+# and less, repeats goes first, then pri, then status (docs/cli.md).
 TABLE_COLUMNS = [
-    "id",
-    "patient_external_id",
-    "due_on",
-    "kind",
-    "title",
-    "priority",
-    "status",
-    "rrule",
+    Col("id", right=True),
+    Col("patient_external_id", "patient"),
+    Col("due_on", "due on"),
+    Col("kind"),
+    Col("title", text=True, min_width=16),
+    Col("priority", "pri", right=True, drop=2),
+    Col("status", drop=3),
+    Col("rrule", "repeats", text=True, drop=1),
 ]
 
 

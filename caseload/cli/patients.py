@@ -18,12 +18,23 @@ from caseload.cli.common import (
     state,
 )
 from caseload.enums import PatientStatus, Risk
+from caseload.io.tables import Col
 
 app = typer.Typer(
     rich_markup_mode=None, help="Patients: add, list, show, edit, discharge.", no_args_is_help=True
 )
 
-TABLE_COLUMNS = ["external_id", "given_name", "family_name", "phone", "language", "risk", "status"]
+# `--format table` (io/tables.py): names share the width left; at 80 columns and
+# less, language, then status, then phone, then risk are left out (docs/cli.md).
+TABLE_COLUMNS = [
+    Col("external_id", "external id"),
+    Col("given_name", "given name", text=True, min_width=10),
+    Col("family_name", "family name", text=True, min_width=10),
+    Col("phone", drop=3),
+    Col("language", "lang", drop=1),
+    Col("risk", drop=4),
+    Col("status", drop=2),
+]
 
 
 def _fields(**options) -> dict:

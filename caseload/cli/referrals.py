@@ -15,6 +15,7 @@ from caseload.cli.common import (
     state,
 )
 from caseload.enums import ReferralStatus
+from caseload.io.tables import Col
 
 app = typer.Typer(
     rich_markup_mode=None,
@@ -23,16 +24,18 @@ app = typer.Typer(
 )
 
 
+# `--format table` (io/tables.py): "since" is the day the referral reached its
+# status; to and reason share the width left; at 80 columns and less,
+# organization goes first, then since, then reason (docs/cli.md).
 TABLE_COLUMNS = [
-    "id",
-    "patient_external_id",
-    "to_name",
-    "to_organization",
-    "status",
-    "sent_on",
-    "accepted_on",
-    "completed_on",
-    "closed_on",
+    Col("id", right=True),
+    Col("patient_external_id", "patient"),
+    Col("to_name", "to", text=True),
+    Col("reason", "for", text=True, drop=3),
+    Col("to_organization", "organization", text=True, drop=1),
+    Col("status"),
+    Col("sent_on", "sent on"),
+    Col("status_on", "since", drop=2),
 ]
 
 
@@ -95,5 +98,7 @@ def list_(
         rows = referrals.list_referrals(s, patient_id, open_only=open_only)
     if limit is not None:
         rows = rows[:limit]
+    if fmt is Format.table:
+        rows = [{**r, "status_on": r.get(f"{r['status']}_on")} for r in rows]
     emit(rows, fmt, columns=list(referrals.FIELDS), table_columns=TABLE_COLUMNS)
     audit_printout(ctx, "referrals.list", len(rows), fmt)

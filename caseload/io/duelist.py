@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import csv
 import textwrap
-import unicodedata
 from datetime import date
 from typing import TextIO
 
 from caseload.io import jsonarray
+from caseload.io.tables import Col, cells, dropped_note, fit, render, width_for
 from caseload.services.duelist import DueList, redact
 
 FORMATS = ("text", "table", "csv", "json", "markdown")
@@ -131,30 +131,6 @@ def _csv_cell(value) -> str:
 # --- text (paper) -------------------------------------------------------------------
 
 
-def cells(text: str) -> int:
-    """Terminal columns ``text`` takes (East Asian wide and full-width characters count 2)."""
-    if text.isascii():
-        return len(text)
-    return sum(
-        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
-        for ch in text
-    )
-
-
-def fit(text: str, width: int) -> str:
-    """``text`` cut to ``width`` columns (with an ellipsis when cut), padded to exactly ``width``."""
-    if cells(text) > width:
-        out, used = "", 0
-        for ch in text:
-            w = cells(ch)
-            if used + w > width - 1:
-                break
-            out += ch
-            used += w
-        text = out + "…"
-    return text + " " * (width - cells(text))
-
-
 def _wrap(text: str, indent: str) -> list[str]:
     lines = textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ")
     out = []
@@ -216,33 +192,55 @@ def _text(due: DueList, items: list[dict], out: TextIO, coordinator: str) -> Non
 # --- table and markdown ------------------------------------------------------------------
 
 
-def _table(due: DueList, items: list[dict], out: TextIO) -> None:
-    from rich.console import Console
-    from rich.table import Table
+# `due --format table` (io/tables.py): the title and the name share the width left;
+# at 80 columns and less, score goes first, then kind, lang, last contact, id, phone.
+TABLE = [
+    Col("standing", "status"),
+    Col("name", "patient", text=True, min_width=16),
+    Col("patient_external_id", "id", drop=5),
+    Col("phone", drop=6),
+    Col("language", "lang", drop=3),
+    Col("kind", drop=2),
+    Col("title", "what", text=True, min_width=16),
+    Col("due_on", "due"),
+    Col("last", "last contact", drop=4),
+    Col("priority_score", "score", right=True, drop=1),
+]
 
+
+def _standing(i: dict) -> str:
+    """The table's status: short, so a row keeps its name and what to do."""
+    if i["status"] == "overdue":
+        return f"{i['days_overdue']}d " + ("missed" if i.get("missed") else "overdue")
+    return "due today" if i["status"] == "due" else "coming up"
+
+
+def _table(due: DueList, items: list[dict], out: TextIO) -> None:
     counts = due.counts()
-    table = Table(
-        title=f"Due {due.day.isoformat()}: {counts['overdue']} overdue, {counts['due']} due, "
-        f"{counts['upcoming']} coming up",
-        header_style="bold",
+    title = (
+        f"Due {due.day.isoformat()}: {counts['overdue']} overdue, {counts['due']} due, "
+        f"{counts['upcoming']} coming up"
     )
-    for col in ("status", "patient", "id", "phone", "lang", "what", "due", "last contact", "score"):
-        table.add_column(col, overflow="fold")
-    for i in items:
-        table.add_row(
-            _flag(i, due.day),
-            _name(i),
-            i["patient_external_id"],
-            i.get("phone") or "",
-            i.get("language") or "",
-            f"{i['kind']}: {i['title']}",
-            i["due_on"].isoformat(),
-            i["last_contact_on"].isoformat() if i.get("last_contact_on") else "never",
-            str(i["priority_score"]),
-        )
-    Console(file=out, highlight=False, width=max(WIDTH, 120) if not out.isatty() else None).print(
-        table
-    )
+    rows = [
+        {
+            "standing": _standing(i),
+            "name": _name(i),
+            "patient_external_id": i["patient_external_id"],
+            "phone": i.get("phone") or "",
+            "language": i.get("language") or "",
+            "kind": i["kind"],
+            "title": i["title"],
+            "due_on": i["due_on"].isoformat(),
+            "last": i["last_contact_on"].isoformat() if i.get("last_contact_on") else "never",
+            "priority_score": str(i["priority_score"]),
+        }
+        for i in items
+    ]
+    width = width_for(out)
+    table = render(TABLE, rows, width=width, title=title)
+    out.write("\n".join(table.lines) + "\n")
+    if table.dropped:
+        out.write(textwrap.fill(dropped_note(table.dropped, width), max(width, 40)) + "\n")
 
 
 def _md(text: object) -> str:

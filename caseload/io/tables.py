@@ -97,7 +97,7 @@ def width_for(stream=None) -> int:
 
 def dropped_note(dropped: Sequence[str], width: int) -> str:
     """The line (for stderr) naming the columns a table left out."""
-    return f"(left out to fit {width} columns: {', '.join(dropped)}; --format csv has every field)"
+    return f"(left out to fit {width} columns: {', '.join(dropped)}; --format csv has them)"
 
 
 def _needed(cols: Sequence[Col], natural: Mapping[str, int]) -> int:
@@ -143,11 +143,24 @@ def layout(
         victim = min(candidates, key=lambda c: (c.key not in empty, c.drop or 0, -kept.index(c)))
         kept.remove(victim)
         dropped.append(victim.header)
+    widths = _widths(kept, natural, width)
+    # A text column cut while an empty column takes room: the empty one goes.
+    while any(widths[c.key] < natural[c.key] for c in kept if c.text):
+        blank = [c for c in kept if c.key in empty]
+        if not blank:
+            break
+        kept.remove(blank[-1])
+        dropped.append(blank[-1].header)
+        widths = _widths(kept, natural, width)
+    return kept, widths, dropped
+
+
+def _widths(kept: Sequence[Col], natural: Mapping[str, int], width: int) -> dict[str, int]:
     fixed = sum(natural[c.key] for c in kept if not c.text)
     room = width - fixed - len(GAP) * (len(kept) - 1)
     widths = {c.key: natural[c.key] for c in kept if not c.text}
     widths.update(_share(kept, natural, room))
-    return kept, widths, dropped
+    return widths
 
 
 def render(
