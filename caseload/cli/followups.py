@@ -171,14 +171,25 @@ def show(
 def done(
     ctx: typer.Context,
     followup_id: int = typer.Argument(..., metavar="FOLLOWUP_ID"),
-    outcome: ContactOutcome = typer.Option(ContactOutcome.reached, "--outcome"),
+    outcome: ContactOutcome = typer.Option(
+        None, "--outcome", help="What came of the contact (default reached)."
+    ),
     note: str = typer.Option(None, "--note", help="The note of the contact that completed it."),
     method: ContactMethod = typer.Option(
         None, "--method", help="How it was done (default from the kind: call → phone…)."
     ),
     at: str = typer.Option(None, "--at", metavar="WHEN", help="When it was done; default now."),
+    no_contact: bool = typer.Option(
+        None,
+        "--no-contact/--contact",
+        help="Done without reaching anyone (paperwork…): no contact is recorded. "
+        "The default for care_plan_review and other unless --outcome or --method.",
+    ),
 ) -> None:
     """Complete a follow-up (late is fine): records the contact, schedules the next."""
+    if no_contact and (outcome is not None or method is not None):
+        given = "--outcome" if outcome is not None else "--method"
+        raise typer.BadParameter(f"cannot go with {given}", param_hint=option_hint("no_contact"))
     when = parse_when_option(at, "at")
     from caseload.services import followups
 
@@ -186,12 +197,16 @@ def done(
         f = followups.complete(
             s,
             followup_id,
-            outcome=outcome.value,
+            outcome=None if outcome is None else outcome.value,
             method=None if method is None else method.value,
             note=note,
             at=when,
+            no_contact=no_contact,
         )
-    say(f"Completed follow-up {followup_id}; recorded contact {f['contact_id']}.")
+    if f["contact_id"] is None:
+        say(f"Completed follow-up {followup_id}; no contact recorded.")
+    else:
+        say(f"Completed follow-up {followup_id}; recorded contact {f['contact_id']}.")
     nxt = f["next"]
     if nxt is not None:
         say(f"Next follow-up {nxt['id']} due {nxt['due_on'].isoformat()}.")

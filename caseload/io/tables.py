@@ -4,9 +4,9 @@ Tables fit the terminal (``COLUMNS``, else the terminal, else 80 columns) by
 rule rather than by wrapping: ids, dates, kinds, statuses and numbers are never
 broken or cut; free-text columns share the width that is left and are cut with
 an ellipsis; when even that cannot fit, whole columns are left out in the
-order each list declares (columns empty in every row go first), and the
-caller tells the person which. Widths are terminal cells, so wide characters
-count two. Plain text: no colour, no escape codes, the same on paper.
+order each list declares, and the caller names them. Columns empty in every
+row go first, and quietly: they hold nothing. Widths are terminal cells, so
+wide characters count two. Plain text: no colour, no escape codes.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class Col:
 @dataclass(frozen=True)
 class Table:
     lines: list[str]
-    dropped: list[str]  # headers of the columns left out to fit
+    dropped: list[str]  # headers of the columns with data left out to fit (empty ones go quietly)
 
 
 def cells(text: str) -> int:
@@ -142,7 +142,8 @@ def layout(
             break
         victim = min(candidates, key=lambda c: (c.key not in empty, c.drop or 0, -kept.index(c)))
         kept.remove(victim)
-        dropped.append(victim.header)
+        if victim.key not in empty:
+            dropped.append(victim.header)
     widths = _widths(kept, natural, width)
     # A text column cut while an empty column takes room: the empty one goes.
     while any(widths[c.key] < natural[c.key] for c in kept if c.text):
@@ -150,7 +151,6 @@ def layout(
         if not blank:
             break
         kept.remove(blank[-1])
-        dropped.append(blank[-1].header)
         widths = _widths(kept, natural, width)
     return kept, widths, dropped
 

@@ -62,6 +62,10 @@ def _when(at: datetime | None) -> datetime:
     return at
 
 
+# For a follow-up completed with no contact: its time follows the same rules.
+checked_at = _when
+
+
 def _note(note: str | None) -> str | None:
     if note is None:
         return None

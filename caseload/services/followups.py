@@ -309,28 +309,48 @@ def complete(
     session: Session,
     followup_id: int,
     *,
-    outcome: str = "reached",
+    outcome: str | None = None,
     method: str | None = None,
     note: str | None = None,
     at: datetime | None = None,
+    no_contact: bool | None = None,
 ) -> dict:
-    """Mark an open follow-up done (late is fine), record its contact, schedule the next."""
+    """Mark an open follow-up done (late is fine), record its contact, schedule the next.
+
+    Whether a contact is recorded follows ``schedule.records_contact``: ``no_contact``
+    True completes a task done without reaching anyone (not for calls and visits;
+    ``note`` is then kept on the follow-up), False always records one, None decides
+    by the kind and by whether an outcome or method was given. The result's
+    ``contact_id`` is None when no contact was recorded.
+    """
     f = get_row(session, followup_id)
     if f.status != FollowUpStatus.open.value:
         raise Invalid(f"follow-up {followup_id} is {f.status} already")
+    try:
+        with_contact = schedule.records_contact(
+            f.kind, no_contact=no_contact, contact_given=outcome is not None or method is not None
+        )
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
     ext = _external_id(session, f.patient_id)
-    contact = contacts.log(
-        session,
-        ext,
-        method=method or DEFAULT_METHOD.get(f.kind, "phone"),
-        outcome=outcome,
-        at=at,
-        note=note,
-        followup_id=f.id,
-    )
+    contact = None
+    if with_contact:
+        contact = contacts.log(
+            session,
+            ext,
+            method=method or DEFAULT_METHOD.get(f.kind, "phone"),
+            outcome=outcome or "reached",
+            at=at,
+            note=note,
+            followup_id=f.id,
+        )
+        done_at = contact["at"]
+    else:
+        done_at = contacts.checked_at(at)
+        note = _text(note, "note")
     f.status = FollowUpStatus.done.value
-    f.completed_at = contact["at"]
-    f.completed_contact_id = contact["id"]
+    f.completed_at = done_at
+    f.completed_contact_id = None if contact is None else contact["id"]
     session.add(f)
     session.flush()
     audit.record(
@@ -339,12 +359,18 @@ def complete(
         "followup",
         f.id,
         patient_id=f.patient_id,
-        contact_id=contact["id"],
+        contact_id=f.completed_contact_id,
+        no_contact=contact is None,
     )
     # The completion date is the coordinator's local day of the contact.
-    nxt = _schedule_next(session, f, contact["at"].astimezone().date())
+    nxt = _schedule_next(session, f, done_at.astimezone().date())
+    if contact is None and note:
+        # Kept after the next occurrence copied the notes, so it stays with this one.
+        f.notes = f"{f.notes}\n{note}" if f.notes else note
+        session.add(f)
+        session.flush()
     out = _to_public(f, ext)
-    out["contact_id"] = contact["id"]
+    out["contact_id"] = f.completed_contact_id
     out["next"] = None if nxt is None else _to_public(nxt, ext)
     return out
 

@@ -96,6 +96,40 @@ DEFAULT_METHOD = {
     "appointment": "clinic_visit",
     "screening": "clinic_visit",
 }
+# Calls and visits are done by reaching someone: completing one always records its
+# contact (a not-reached outcome is a contact attempt). Other kinds (paperwork, a
+# plan review, an appointment kept elsewhere) may be done with no contact at all.
+CONTACT_KINDS = ("call", "visit", "transition_call", "transition_visit")
+
+
+def may_skip_contact(kind: str) -> bool:
+    """Whether a follow-up of ``kind`` can be completed with no contact recorded."""
+    return kind not in CONTACT_KINDS
+
+
+def records_contact(kind: str, *, no_contact: bool | None, contact_given: bool) -> bool:
+    """Whether completing a follow-up records a contact: the one rule for CLI and TUI.
+
+    ``no_contact`` True: none (refused for calls and visits); False: one. None
+    (not said): one when an outcome or method was given (``contact_given``) or the
+    kind has a natural method (``DEFAULT_METHOD``: calls, visits, reviews,
+    appointments, screenings); none for the rest (``care_plan_review``, ``other``),
+    so a paperwork task is never logged as a phone call that reached the patient.
+    """
+    if no_contact:
+        if not may_skip_contact(kind):
+            raise ValueError(
+                f"a {kind.replace('_', ' ')} is done by a contact: "
+                "record its outcome (no answer, left message…) instead"
+            )
+        if contact_given:
+            raise ValueError("a follow-up done with no contact takes no outcome or method")
+        return False
+    if no_contact is False or contact_given:
+        return True
+    return kind in DEFAULT_METHOD
+
+
 # Where a referral may go next. A declined referral is closed to end the loop.
 REFERRAL_NEXT: dict[str, tuple[str, ...]] = {
     "sent": ("accepted", "declined"),
