@@ -29,6 +29,8 @@ class Config:
     busy_timeout_ms: int = 10000
     # Holidays (ISO dates) skipped by business-day arithmetic (transition calls).
     holidays: tuple[str, ...] = ()
+    # Where the TUI's printouts (``p`` on Today) go; empty: ``printouts`` in the data dir.
+    printouts: str = ""
     # Follow-up windows per kind: days shown before due, days after due until missed.
     windows: dict[str, tuple[int, int]] = field(default_factory=dict)
     # Raw sections for the features that own them ([reminders], [smtp], ...).
@@ -80,6 +82,7 @@ def _parse(data: dict, path: Path) -> Config:
         keyring_timeout=float(general.get("keyring_timeout", 5.0)),
         busy_timeout_ms=int(general.get("busy_timeout_ms", 10000)),
         holidays=tuple(str(d) for d in holidays),
+        printouts=str(general.get("printouts", "")),
         windows=windows,
         raw=data,
     )

@@ -51,6 +51,14 @@ def key_file_beside(db: Path) -> Path:
     return db.with_name(db.name + ".key")
 
 
+def printouts_dir(configured: str = "") -> Path:
+    """Where the TUI writes printouts: config ``[caseload] printouts`` (``~`` expanded),
+    else ``<data dir>/printouts``. Not created here."""
+    if configured.strip():
+        return Path(configured.strip()).expanduser()
+    return data_dir() / "printouts"
+
+
 def backups_dir(db: Path) -> Path:
     return db.parent / (db.name + ".backups")
 

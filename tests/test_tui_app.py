@@ -29,9 +29,16 @@ def make_app(cli, demo):
 
     def make(**kw):
         kw.setdefault("key", read_key_file(cli.key))
-        return CaseloadApp(cli.db, today=DAY, **kw)
+        app = CaseloadApp(cli.db, today=DAY, **kw)
+        app.NOTIFICATION_TIMEOUT = 3600  # toasts stay readable however slow the machine
+        return app
 
     return make
+
+
+def toasts(app) -> list[str]:
+    """The messages of the notifications shown, as the toast lays them out."""
+    return [n.message for n in app._notifications]
 
 
 async def type_text(pilot, text: str) -> None:
@@ -165,7 +172,7 @@ async def test_completing_a_recurring_follow_up_from_today_schedules_the_next(
 
 @sync
 async def test_printing_the_due_list_writes_a_private_file_and_audits_it(
-    make_app, read, tmp_path, monkeypatch
+    make_app, read, tmp_path, monkeypatch, isolated
 ):
     from caseload.services import audit
 
@@ -174,9 +181,13 @@ async def test_printing_the_due_list_writes_a_private_file_and_audits_it(
     async with app.run_test(size=(80, 24)) as pilot:
         await open_today(pilot)
         await pilot.press("p")
-        await settle(pilot)
-    out = tmp_path / "due-2026-11-23.txt"
+        await until(pilot, lambda: toasts(app))
+    # The default folder: "printouts" in the user's data dir, never the current folder.
+    folder = isolated / ".local" / "share" / "caseload" / "printouts"
+    out = folder / "due-2026-11-23.txt"
+    assert not list(tmp_path.glob("due-*"))
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
     text = out.read_text()
     assert text.startswith("Due list for Monday 23 November 2026")
     assert max(len(line) for line in text.splitlines()) <= 80
@@ -185,6 +196,54 @@ async def test_printing_the_due_list_writes_a_private_file_and_audits_it(
     assert last["action"] == "duelist.export" and last["entity_id"] == "2026-11-23"
     detail = json.loads(last["detail"])
     assert detail["format"] == "text" and detail["items"] > 0
+    # The toast names the whole path; its lines break after a "/", never inside a name.
+    (message,) = toasts(app)
+    lines = message.split("\n")
+    assert "".join(line if line.endswith("/") else line + " " for line in lines).strip() == (
+        f"Saved the due list ({detail['items']} items) to {out}"
+    )
+    assert all(len(line) <= 69 for line in lines)
+    assert all(line.endswith(("/", "to")) for line in lines[:-1])
+
+
+@sync
+async def test_printing_twice_never_overwrites_and_uses_the_configured_folder(cli, demo, tmp_path):
+    from caseload.config import Config
+    from caseload.store.keys import read_key_file
+    from caseload.tui.app import CaseloadApp
+
+    folder = tmp_path / "paper"
+    folder.mkdir()
+    (folder / "due-2026-11-23.txt").write_text("kept\n")
+    config = Config(printouts=str(folder))
+    app = CaseloadApp(cli.db, config, key=read_key_file(cli.key), today=DAY)
+    app.NOTIFICATION_TIMEOUT = 3600
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await pilot.press("p")
+        await until(pilot, lambda: len(toasts(app)) == 1)
+        await pilot.press("p")
+        await until(pilot, lambda: len(toasts(app)) == 2)
+    assert (folder / "due-2026-11-23.txt").read_text() == "kept\n"
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["due-2026-11-23-2.txt", "due-2026-11-23-3.txt", "due-2026-11-23.txt"]
+    assert (folder / "due-2026-11-23-2.txt").read_text() == (
+        folder / "due-2026-11-23-3.txt"
+    ).read_text()
+    assert [m.replace("\n", "").endswith(f"due-2026-11-23-{n}.txt") for m, n in zip(
+        toasts(app), (2, 3), strict=True
+    )] == [True, True]  # fmt: skip
+
+
+def test_the_printouts_folder_comes_from_the_config_file(tmp_path, isolated):
+    from caseload import config, paths
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[caseload]\nprintouts = "~/Paper/caseload"\n')
+    assert paths.printouts_dir(config.load(cfg).printouts) == isolated / "Paper" / "caseload"
+    assert paths.printouts_dir(config.load(tmp_path / "none.toml").printouts) == (
+        isolated / ".local" / "share" / "caseload" / "printouts"
+    )
 
 
 # --- Patients ---------------------------------------------------------------------------
@@ -224,8 +283,9 @@ async def test_patients_search_and_filters(make_app, read):
         await pilot.press("r")
         high = {p["external_id"] for p in every if p["risk"] == "high"}
         await until(pilot, lambda: {k.value for k in table.rows} == high)
-        assert "risk high (r)" in str(app.screen.query_one("#filters").render())
-        assert "status any (s)" in str(app.screen.query_one("#filters").render())
+        assert str(app.screen.query_one("#filters").render()) == (
+            f"{len(high)} shown · status any · risk high · program any · overdue any · sort by name"
+        )
 
 
 @sync
@@ -308,9 +368,10 @@ async def test_help_lists_the_screen_keys(make_app):
     async with app.run_test(size=(80, 24)) as pilot:
         await open_today(pilot)
         await pilot.press("question_mark")
-        await pilot.pause()
-        text = str(app.screen.query_one("#help-keys").render())
-        assert "Print" in text and "ctrl+q" in text
+        await until(pilot, lambda: app.screen.id == "help")
+        rows = dict(app.screen.rows)
+        assert rows["p"] == "print the due list to the printouts folder"
+        assert rows["ctrl+q"] == "quit"
         await pilot.press("escape")
         assert app.screen.id == "today"
 
@@ -399,3 +460,348 @@ async def test_today_fills_the_due_list_and_both_panels(make_app, read):
         title = str(screen.query_one("#pending-title").render())
         assert title == f"Discharges needing a call ({len(pending)})"
         assert screen.query_one("#recent").row_count == 20
+
+
+# --- a coordinator's first day at 80x24 ---------------------------------------------------
+
+
+def cells(table, row: int) -> list[str]:
+    return [str(getattr(c, "plain", c)) for c in table.get_row_at(row)]
+
+
+async def open_patient(pilot, ext: str) -> None:
+    pilot.app.open_patient(ext)
+    await until(pilot, lambda: pilot.app.screen.id == "patient" and pilot.app.screen.data)
+    await settle(pilot)
+
+
+@sync
+async def test_recent_contacts_show_names_and_whole_outcomes(make_app, read):
+    from caseload.services import contacts, patients
+
+    with read() as s:
+        # The panel holds the last 20 contacts recorded, newest first.
+        recorded = sorted(
+            (c for c in contacts.list_contacts(s) if not c["addendum_to"]),
+            key=lambda c: c["id"],
+        )[-20:]
+        latest = max(recorded, key=lambda c: (c["at"], c["id"]))
+        who = patients.display_name(patients.get(s, latest["patient_external_id"]))
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        recent = app.screen.query_one("#recent")
+        await until(pilot, lambda: recent.row_count == 20)
+        await settle(pilot)
+        first = cells(recent, 0)
+        assert first[1] == who and first[2] == latest["outcome"].replace("_", " ")
+        outcomes = {cells(recent, n)[2] for n in range(recent.row_count)}
+        assert outcomes <= {"reached", "no answer", "left message", "wrong number", "declined"}
+        # Each whole outcome fits its column: nothing is cut to "reache".
+        assert recent.columns["outcome"].width >= max(map(len, outcomes))
+        assert recent.columns["when"].width == 6  # "14:05" today, else "20 Nov"
+        await pilot.press("tab", "tab", "enter")
+        await until(pilot, lambda: app.screen.id == "patient" and app.screen.data)
+        assert app.screen.external_id == latest["patient_external_id"]
+
+
+@sync
+async def test_discharges_needing_a_call_show_facility_and_reason(make_app, read):
+    from caseload.services import transitions
+
+    with read() as s:
+        (pending,) = transitions.pending_calls(s)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        panel = app.screen.query_one("#pending")
+        await until(pilot, lambda: panel.row_count == 1)
+        name, left, call = cells(panel, 0)
+        assert name.split("\n")[1] == f"{pending['facility']}: {pending['reason']}"
+        assert (left, call) == (
+            pending["discharged_on"].strftime("%d %b"),
+            pending["due_on"].strftime("%d %b"),
+        )
+
+
+@sync
+async def test_due_list_columns_fit_the_terminal_and_what_grows(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        due = app.screen.query_one("#due")
+        await until(pilot, lambda: app.screen.filled)
+        await settle(pilot)
+
+        def widths() -> dict[str, int]:
+            return {k.value: c.width for k, c in due.columns.items()}
+
+        rows = [cells(due, n) for n in range(due.row_count)]
+        narrow = widths()
+        # Status, due date and score are never cut; the name keeps up to 24 cells.
+        assert narrow["status"] == max(len(r[0]) for r in [["Status"], *rows])
+        assert narrow["due"] == 6 and narrow["score"] == 5
+        assert narrow["patient"] == min(24, max(len(r[1]) for r in rows))
+        # "What" takes the rest of the line (cells, padding and a scrollbar's room).
+        assert sum(narrow.values()) + 2 * len(narrow) + 2 == 80
+        await pilot.resize_terminal(120, 40)
+        await until(pilot, lambda: widths()["what"] != narrow["what"])
+        assert widths() == {**narrow, "what": narrow["what"] + 40}
+
+
+@sync
+async def test_a_table_given_rows_before_its_first_layout_still_fits_them():
+    """The race behind "columns squeezed to their headers until r": rows that arrive
+    before the table has a size are measured once it has one."""
+    from textual.app import App
+
+    from caseload.tui.widgets.table import Col, Table
+
+    class One(App):
+        def compose(self):
+            yield Table((Col("id", "ID"), Col("what", "What", flex=True)), id="t")
+
+        def on_mount(self):
+            table = self.query_one(Table)
+            assert table.size.width == 0
+            table.add_row("DEMO-000001", "transition call: Post-discharge call")
+
+    app = One()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(Table)
+        assert (table.columns["id"].width, table.columns["what"].width) == (11, 80 - 2 - 4 - 11)
+
+
+@sync
+async def test_the_patient_footer_shows_every_key_it_offers_at_80(make_app):
+    from textual.widgets._footer import FooterKey
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await open_patient(pilot, "DEMO-000003")
+        keys = list(app.screen.query(FooterKey))
+        assert [k.key for k in keys] == ["c", "f", "d", "e", "h", "x", "ctrl+q", "question_mark"]
+        assert all(k.region.right <= 80 and k.region.width > 0 for k in keys)
+
+
+@sync
+async def test_patients_status_and_filters_are_words_that_fit(make_app, write):
+    from textual.widgets._footer import FooterKey
+
+    from caseload.services import patients
+
+    with write() as s:
+        patients.set_status(s, "DEMO-000005", "on_hold", reason="travelling")
+        patients.discharge(s, "DEMO-000006", reason="moved")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await pilot.press("slash")
+        await until(pilot, lambda: app.screen.id == "patients")
+        table = app.screen.query_one("#patient-table")
+        await until(pilot, lambda: table.row_count > 0)
+        await pilot.press("down", "s")  # status: any
+        await until(pilot, lambda: "DEMO-000006" in {k.value for k in table.rows})
+        await settle(pilot)
+        status = {cells(table, n)[1]: cells(table, n)[5] for n in range(table.row_count)}
+        assert (status["DEMO-000005"], status["DEMO-000006"]) == ("on hold", "discharged")
+        assert set(status.values()) == {"active", "on hold", "discharged"}
+        assert table.columns["status"].width == len("discharged")
+        line = str(app.screen.query_one("#filters").render())
+        assert line.endswith("· status any · risk any · program any · overdue any · sort by name")
+        assert len(line) <= 78
+        keys = list(app.screen.query(FooterKey))
+        assert all(k.region.right <= 80 for k in keys)
+        assert [k.key for k in keys][-2:] == ["ctrl+q", "question_mark"]
+
+
+@pytest.mark.parametrize("where", ["today", "patient", "patients"])
+@sync
+async def test_help_lists_each_key_once_by_its_footer_name(make_app, where):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        if where == "patient":
+            await open_patient(pilot, "DEMO-000003")
+        elif where == "patients":
+            await pilot.press("l")
+            await until(pilot, lambda: app.screen.id == "patients")
+            await pilot.press("down")
+        await pilot.press("question_mark")
+        await until(pilot, lambda: app.screen.id == "help")
+        keys = [k for k, _ in app.screen.rows]
+        assert len(keys) == len(set(keys)), keys
+        assert "escape" not in keys and "slash" not in keys and "esc" in keys
+        shown = [str(label.render()) for label in app.screen.query(".help-key")]
+        assert shown == keys
+
+
+@sync
+async def test_help_on_today_explains_the_missed_mark_and_the_score(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: app.screen.id == "help")
+        rows = dict(app.screen.rows)
+        assert rows["!"].startswith("missed: past the window its kind allows")
+        assert rows["Score"].startswith("priority: within each group the highest comes first")
+
+
+@sync
+async def test_a_number_key_puts_the_focus_in_its_tab(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await open_patient(pilot, "DEMO-000003")
+        for key, focused in (("4", "followups"), ("3", "contacts"), ("7", "history")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.focused is app.screen.query_one(f"#{focused}")
+        await pilot.press("2")
+        await pilot.pause()
+        assert app.focused.parent.id == "tab-plan"
+        # On the list, the arrows move its cursor at once.
+        await pilot.press("4", "down")
+        assert app.screen.query_one("#followups").cursor_row == 1
+
+
+@sync
+async def test_done_on_a_done_follow_up_says_so_instead_of_opening_the_form(make_app, write):
+    from caseload.services import followups
+
+    with write() as s:
+        f = followups.add(s, "DEMO-000003", title="Pharmacy call", due_on=DAY, kind="call")
+        followups.complete(s, f["id"], outcome="reached")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await open_patient(pilot, "DEMO-000003")
+        table = app.screen.query_one("#followups")
+        table.move_cursor(row=table.get_row_index(str(f["id"])))
+        await pilot.press("d")
+        await settle(pilot)
+        assert app.screen.id == "patient"
+        assert toasts(app) == [f"Follow-up {f['id']} (Pharmacy call) is done already."]
+        # The app-level path (Today's d, or any caller) refuses it the same way.
+        app.complete_followup(f["id"])
+        await until(pilot, lambda: len(toasts(app)) == 2)
+        assert app.screen.id == "patient"
+
+
+@sync
+async def test_home_and_end_go_to_the_first_and_last_row(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        due = app.screen.query_one("#due")
+        await until(pilot, lambda: app.screen.filled)
+        await pilot.press("end")
+        assert due.cursor_row == due.row_count - 1 > 0
+        await pilot.press("home")
+        assert due.cursor_row == 0
+        await open_patient(pilot, "DEMO-000003")
+        await pilot.press("4", "end")
+        followups = app.screen.query_one("#followups")
+        assert followups.cursor_row == followups.row_count - 1 > 0
+
+
+@sync
+async def test_v_without_referrals_says_there_are_none(make_app, read):
+    from caseload.services import patients, referrals
+
+    with read() as s:
+        ext = next(
+            p["external_id"]
+            for p in patients.search(s).rows
+            if not referrals.list_referrals(s, p["external_id"])
+        )
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await open_patient(pilot, ext)
+        await pilot.press("v")
+        await settle(pilot)
+        assert app.screen.id == "patient"
+        assert toasts(app) == ["No referrals for this patient yet: nothing to move along."]
+
+
+@sync
+async def test_the_demo_lock_screen_says_where_the_demo_key_is(make_app, cli):
+    import shutil
+
+    from caseload import paths
+
+    beside = paths.key_file_beside(cli.db)
+    shutil.copy(cli.key, beside)
+    app = make_app(idle_lock_seconds=3600)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await until(pilot, lambda: app.demo_key is not None)
+        app.lock()
+        await until(pilot, lambda: app.screen.id == "unlock" and app.screen.query("#unlock-key"))
+        text = str(app.screen.query_one("#unlock-demo").render())
+        assert text == (
+            f"This is a demo store. Its key is in {beside} (e.g. cat {beside}, then paste it here)."
+        )
+        await type_text(pilot, beside.read_text().strip())
+        await pilot.press("enter")
+        await until(pilot, lambda: not app.locked)
+
+
+@sync
+async def test_a_store_that_is_not_a_demo_gets_no_key_hint(cli, tmp_path):
+    import shutil
+
+    from caseload import paths
+    from caseload.store.keys import read_key_file
+    from caseload.tui.app import CaseloadApp
+
+    shutil.copy(cli.key, paths.key_file_beside(cli.db))  # a key beside it, but no demo build
+    app = CaseloadApp(cli.db, key=read_key_file(cli.key), today=DAY, idle_lock_seconds=3600)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.screen.id == "today")
+        await settle(pilot)
+        assert app.demo_key is None
+        app.lock()
+        await until(pilot, lambda: app.screen.id == "unlock" and app.screen.query("#unlock-key"))
+        assert not app.screen.query("#unlock-demo")
+
+
+@sync
+async def test_overview_and_history_show_where_a_discharge_came_from(make_app, write):
+    from datetime import timedelta
+
+    from caseload.services import transitions
+    from caseload.tui.widgets.patient_view import discharge_line
+
+    with write() as s:
+        t = transitions.record_discharge(
+            s,
+            "DEMO-000003",
+            discharged_on=DAY - timedelta(days=2),
+            facility="Riverside General",
+            reason="COPD exacerbation",
+        )
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await open_patient(pilot, "DEMO-000003")
+        call = next(f for f in t["followups"] if f["kind"] == "transition_call")
+        line = (
+            "2026-11-21 from Riverside General: COPD exacerbation"
+            f" · call due {call['due_on'].isoformat()}"
+        )
+        assert discharge_line(app.screen.data["transitions"][0]) == line
+        overview = app.screen.query_one("#overview")
+        shown = "\n".join(s.text for s in overview.render_lines(overview.region.reset_offset))
+        assert "Left hospital:     2026-11-21 from Riverside General: COPD" in shown
+        history = app.screen.query_one("#history")
+        recorded = next(
+            cells(history, n)
+            for n in range(history.row_count)
+            if cells(history, n)[2] == "transition.record"
+        )
+        assert recorded[3] == line

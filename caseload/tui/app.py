@@ -16,13 +16,14 @@ from textual import events, on
 from textual.app import App
 from textual.binding import Binding
 
-from caseload.tui import data
+from caseload.tui import data, render
 from caseload.tui.messages import Failed, Loaded
 from caseload.tui.screens.help import HelpScreen
 from caseload.tui.screens.patient import PatientScreen
 from caseload.tui.screens.patients import PatientsScreen
 from caseload.tui.screens.today import TodayScreen
 from caseload.tui.screens.unlock import UnlockScreen
+from caseload.tui.widgets.format import name
 from caseload.tui.widgets.palette import PatientProvider
 from caseload.tui.widgets.worker import load
 
@@ -33,6 +34,9 @@ except ImportError:  # pragma: no cover - only in a partial build
 
 # Input that counts as activity for the idle lock.
 _ACTIVITY = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
+# A toast's width and share of the screen (app.tcss, Toast), and what its border and
+# padding take: messages are wrapped to the rest, so paths break after a "/".
+TOAST_WIDTH, TOAST_SHARE, TOAST_FRAME = 72, 0.9, 3
 
 
 class CaseloadApp(App[None]):
@@ -44,6 +48,8 @@ class CaseloadApp(App[None]):
     BINDINGS: ClassVar = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("question_mark", "help", "Help"),
+        # "/" searches from any screen (Today and Patients bind it to the same end).
+        Binding("slash", "search", "Search", show=False),
     ]
 
     def __init__(
@@ -70,11 +76,32 @@ class CaseloadApp(App[None]):
             else max(1, int(config.idle_lock_minutes)) * 60
         )
         self.store: data.Store | None = None
+        # A demo store's key file, named on the lock screen (found once the store is open).
+        self.demo_key: Path | None = None
         self.locked = True
         self.last_input = time.monotonic()
 
     def today(self) -> date:
         return self.fixed_today or date.today()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: Any = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A toast whose lines fit it: words whole, long paths broken after a "/"."""
+        width = min(TOAST_WIDTH, int(self.size.width * TOAST_SHARE)) - TOAST_FRAME
+        super().notify(
+            render.wrap(message, width),
+            title=title,
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
 
     # --- opening, locking ----------------------------------------------------------
 
@@ -82,13 +109,15 @@ class CaseloadApp(App[None]):
         if self.key is not None:
             load(self, "open", data.Store.open, self.db, self.key, self.config)
         else:
-            self.push_screen(UnlockScreen(self.db, self.config), self._opened)
+            self.push_screen(self._unlock_screen(), self._opened)
         self.set_interval(min(5.0, self.idle_lock_seconds / 4), self._check_idle)
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
         if message.what == "open":
             self._opened(message.data)
+        elif message.what == "demo-key":
+            self.demo_key = message.data
         elif message.what == "complete-form":
             self._complete_form(message.data)
         elif message.what == "apply":
@@ -98,9 +127,7 @@ class CaseloadApp(App[None]):
     @on(Failed)
     def _failed(self, message: Failed) -> None:
         if message.what == "open":
-            self.push_screen(
-                UnlockScreen(self.db, self.config, error=message.message), self._opened
-            )
+            self.push_screen(self._unlock_screen(error=message.message), self._opened)
         else:
             self.notify(message.message, title="Could not save", severity="error")
 
@@ -110,6 +137,19 @@ class CaseloadApp(App[None]):
         self.locked = False
         self.last_input = time.monotonic()
         self.push_screen(TodayScreen())
+        load(self, "demo-key", store.demo_key_file)
+
+    def _unlock_screen(self, **kw: Any) -> UnlockScreen:
+        """The unlock screen; for a demo store (its key beside it), it says where the key is."""
+        hint = self.demo_key
+        if hint is None and self._is_demo_path():
+            hint = data.demo_key_beside(self.db)
+        return UnlockScreen(self.db, self.config, demo_key=hint, **kw)
+
+    def _is_demo_path(self) -> bool:
+        from caseload import paths
+
+        return self.db.resolve() == paths.demo_db().resolve()
 
     def on_unmount(self) -> None:
         if self.store is not None:
@@ -129,7 +169,7 @@ class CaseloadApp(App[None]):
         if self.store is None or self.locked:
             return
         self.locked = True
-        self.push_screen(UnlockScreen(self.db, self.config, store=self.store), self._relocked)
+        self.push_screen(self._unlock_screen(store=self.store), self._relocked)
 
     def _relocked(self, _key: Any) -> None:
         self.locked = False
@@ -157,17 +197,18 @@ class CaseloadApp(App[None]):
             self.push_screen(PatientsScreen())
         self.call_after_refresh(self.screen.action_focus_search)  # type: ignore[attr-defined]
 
+    def action_search(self) -> None:
+        if not self.locked and self.store is not None:
+            self.show_patients()
+
     def action_help(self) -> None:
+        from caseload.tui.screens.help import screen_keys
+
         screen = self.screen
-        keys = [
-            (
-                b.key_display or b.key.replace("question_mark", "?").replace("slash", "/"),
-                b.description,
-            )
-            for b in getattr(screen, "BINDINGS", [])
-            if isinstance(b, Binding) and b.description
-        ]
-        self.push_screen(HelpScreen(screen.__class__.__name__.removesuffix("Screen"), keys))
+        keys = screen_keys(getattr(screen, "BINDINGS", []))
+        notes = getattr(screen, "HELP_NOTES", ())
+        title = screen.__class__.__name__.removesuffix("Screen")
+        self.push_screen(HelpScreen(title, keys, notes))
 
     # --- forms and writes ----------------------------------------------------------
 
@@ -183,21 +224,31 @@ class CaseloadApp(App[None]):
     def open_form(self, which: str, patient: dict, extra: dict | None = None) -> None:
         if forms is None or self.locked:
             return
-        ext, day = patient["external_id"], self.today()
+        ext, day, who = patient["external_id"], self.today(), name(patient)
         made = {
-            "contact": (lambda: forms.ContactForm(ext), "contact.log"),
-            "followup": (lambda: forms.FollowUpForm(ext, today=day), "followup.add"),
+            "contact": (lambda: forms.ContactForm(ext, patient_name=who), "contact.log"),
+            "followup": (
+                lambda: forms.FollowUpForm(ext, today=day, patient_name=who),
+                "followup.add",
+            ),
             "edit": (lambda: forms.PatientForm(patient, today=day), "patient.edit"),
             "hospital": (
                 lambda: forms.HospitalDischargeForm(
-                    ext, risk=patient.get("risk"), today=day, holidays=self._holidays()
+                    ext,
+                    risk=patient.get("risk"),
+                    today=day,
+                    holidays=self._holidays(),
+                    patient_name=who,
                 ),
                 "transition.record",
             ),
-            "discharge": (lambda: forms.DischargePatientForm(ext, today=day), "patient.discharge"),
-            "problem": (lambda: forms.ProblemForm(ext), "careplan.problem"),
+            "discharge": (
+                lambda: forms.DischargePatientForm(ext, today=day, patient_name=who),
+                "patient.discharge",
+            ),
+            "problem": (lambda: forms.ProblemForm(ext, patient_name=who), "careplan.problem"),
             "referral": (
-                lambda: forms.ReferralStatusForm(extra or {}, today=day),
+                lambda: forms.ReferralStatusForm(extra or {}, today=day, patient_name=who),
                 "referral.advance",
             ),
         }
@@ -218,6 +269,9 @@ class CaseloadApp(App[None]):
             load(self, "complete-form", self.store.followup, followup_id)
 
     def _complete_form(self, followup: dict) -> None:
+        if followup.get("status") != "open":
+            self.notify(render.already(followup), severity="warning")
+            return
         self.push_screen(
             forms.CompleteFollowUpForm(followup),
             lambda values: self.apply("followup.complete", values),

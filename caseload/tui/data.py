@@ -137,6 +137,7 @@ class Store:
             followups,
             patients,
             referrals,
+            transitions,
         )
 
         with self.session() as s:
@@ -151,13 +152,28 @@ class Store:
                 "team": careteam.list_members(s, external_id),
                 "referrals": referrals.list_referrals(s, external_id),
                 "history": audit.list_events(s, patient_id=row.id, limit=500),
+                "transitions": transitions.pending_calls(s, external_id, include_done=True),
             }
 
     def followup(self, followup_id: int) -> dict:
-        from caseload.services import followups
+        """One follow-up, with its patient's name for the completion form."""
+        from caseload.services import followups, patients
 
         with self.session() as s:
-            return followups.get(s, followup_id)
+            f = followups.get(s, followup_id)
+            f["patient_name"] = patients.display_name(patients.get(s, f["patient_external_id"]))
+            return f
+
+    def demo_key_file(self) -> Path | None:
+        """The key file beside a demo store (for the lock screen to point at), else None."""
+        beside = demo_key_beside(self.db)
+        if beside is None:
+            return None
+        with self.raw() as conn:
+            row = conn.execute(
+                "SELECT 1 FROM audit_event WHERE action = 'demo.generate' LIMIT 1"
+            ).fetchone()
+        return beside if row is not None else None
 
     # --- writes ------------------------------------------------------------------
 
@@ -173,13 +189,18 @@ class Store:
                 return fn(s, values.pop("_external_id"), **values)
             return fn(s, **values)
 
-    def export_duelist(self, day: date, path: Path, days: int = 7) -> int:
-        """Write the due list as text (mode 0600) and audit it as the CLI does; returns items."""
+    def export_duelist(self, day: date, folder: Path, days: int = 7) -> tuple[Path, int]:
+        """Write the due list as text into ``folder`` under a name no file has yet
+        (``due-DATE.txt``, then ``due-DATE-2.txt``…), mode 0600, audited as the CLI does.
+        Returns the file written and the number of items."""
         from caseload.io import duelist as writer
-        from caseload.io.private import open_private
+
+        made: list[Path] = []
 
         def private_file():
-            return open_private(path), True
+            path, stream = new_private_file(folder, f"due-{day.isoformat()}", ".txt")
+            made.append(path)
+            return stream, True
 
         with self.raw() as conn:
             result = writer.produce(
@@ -192,7 +213,45 @@ class Store:
                 windows=getattr(self.config, "windows", None),
                 coordinator=getattr(self.config, "coordinator_name", ""),
             )
-        return len(result.items)
+        return made[0], len(result.items)
+
+
+# A printout never replaces another: past this many of one name, something is wrong.
+MAX_COPIES = 999
+
+
+def new_private_file(folder: Path, stem: str, suffix: str):
+    """``folder/stem+suffix``, else ``stem-2``, ``stem-3``…: the first name no file has,
+    created (never opened if it exists, so nothing is overwritten) with mode 0600.
+    The folder is made (0700) if missing. Returns the path and a text stream."""
+    import os
+
+    from caseload.errors import CaseloadError
+    from caseload.paths import ensure_private_dir
+
+    try:
+        ensure_private_dir(folder)
+    except OSError as exc:
+        raise CaseloadError(f"cannot make the printouts folder {folder}: {exc.strerror}") from None
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    for n in range(1, MAX_COPIES + 1):
+        path = folder / (stem + (f"-{n}" if n > 1 else "") + suffix)
+        try:
+            fd = os.open(path, flags, 0o600)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise CaseloadError(f"cannot write {path}: {exc.strerror}") from None
+        return path, os.fdopen(fd, "w", encoding="utf-8", newline="")
+    raise CaseloadError(f"{folder} already holds {MAX_COPIES} copies of {stem}{suffix}")
+
+
+def demo_key_beside(db: Path) -> Path | None:
+    """The key file a demo keeps beside its store, when there is one."""
+    from caseload.paths import key_file_beside
+
+    beside = key_file_beside(Path(db))
+    return beside if beside.is_file() else None
 
 
 def _names(s, patient_ids: set[int]) -> dict[int, tuple[str, str]]:
@@ -219,14 +278,17 @@ def _recent_contacts(conn, limit: int) -> list[dict]:
     """
     from datetime import UTC, datetime
 
+    from caseload.services.patients import display_name
+
     rows = conn.execute(
-        "SELECT c.id, c.at, c.method, c.outcome, p.external_id FROM contact c"
+        "SELECT c.id, c.at, c.method, c.outcome, p.external_id, p.given_name, p.family_name,"
+        " p.preferred_name FROM contact c"
         " JOIN patient p ON p.id = c.patient_id WHERE c.addendum_to IS NULL"
         " ORDER BY c.id DESC LIMIT ?",
         (limit,),
     ).fetchall()
     out = []
-    for cid, at, method, outcome, ext in rows:
+    for cid, at, method, outcome, ext, given, family, preferred in rows:
         stamp = datetime.fromisoformat(str(at)).replace(tzinfo=UTC)
         out.append(
             {
@@ -235,6 +297,9 @@ def _recent_contacts(conn, limit: int) -> list[dict]:
                 "method": method,
                 "outcome": outcome,
                 "patient_external_id": ext,
+                "patient_name": display_name(
+                    {"given_name": given, "family_name": family, "preferred_name": preferred}
+                ),
             }
         )
     out.sort(key=lambda c: (c["at"], c["id"]), reverse=True)

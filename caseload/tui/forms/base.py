@@ -26,6 +26,14 @@ from textual.widgets import Button, Checkbox, Input, Label, Select
 from caseload.tui.forms.fields import MAX_TEXT, Field
 
 
+class Tick(Checkbox):
+    """A checkbox whose box is empty when unchecked: on and off differ without colour."""
+
+    @property
+    def BUTTON_INNER(self) -> str:  # type: ignore[override]
+        return "X" if self.value else " "
+
+
 class FormScreen(ModalScreen[dict | None]):
     """A modal form over declared fields; subclasses provide ``fields`` and ``result``."""
 
@@ -186,7 +194,7 @@ class FormScreen(ModalScreen[dict | None]):
                 with Horizontal(classes="form-row"):
                     yield Label(f.group, classes="form-label")
                     for g in group:
-                        yield Checkbox(g.label, bool(g.value), id=f"f-{g.key}", compact=True)
+                        yield Tick(g.label, bool(g.value), id=f"f-{g.key}", compact=True)
                 for g in group:
                     yield from self._notes(g)
                 i += len(group)
@@ -344,8 +352,17 @@ class FormScreen(ModalScreen[dict | None]):
         if self.can_save():
             return
         if errors:
-            first = next(f.key for f in self.form_fields if f.key in errors)
-            self.query_one(f"#f-{first}").focus()
+            first = next(f for f in self.form_fields if f.key in errors)
+            more = len(errors) - 1
+            also = f" (and {more} more field{'s' if more > 1 else ''})" if more else ""
+            name = first.label or first.group or first.key
+            why = errors[first.key]
+            # "title is required" names its field already; "not a date…" needs the name.
+            what = why if why.lower().startswith(name.lower()) else f"{name}: {why}"
+            self._set_label("#form-info", f"Not saved: {what}{also}.")
+            widget = self.query_one(f"#f-{first.key}")
+            widget.focus()
+            widget.scroll_visible()
             self.app.bell()
             return
         try:

@@ -8,7 +8,7 @@ from typing import Any
 
 from caseload.enums import GoalStatus, InterventionStatus, ProblemCategory
 from caseload.tui.forms.base import FormScreen
-from caseload.tui.forms.fields import Field, choices, date_parser, show_date
+from caseload.tui.forms.fields import Field, choices, date_parser, show_date, who
 
 
 class ProblemForm(FormScreen):
@@ -16,12 +16,13 @@ class ProblemForm(FormScreen):
 
     TITLE_TEXT = "New problem or need"
 
-    def __init__(self, patient_external_id: str) -> None:
+    def __init__(self, patient_external_id: str, *, patient_name: str | None = None) -> None:
         self.patient_external_id = patient_external_id
+        self.patient_name = patient_name
         super().__init__()
 
     def intro(self) -> Sequence[str]:
-        return (f"Care plan of patient {self.patient_external_id}",)
+        return (f"Care plan of patient {who(self.patient_external_id, self.patient_name)}",)
 
     def fields(self) -> Sequence[Field]:
         return [

@@ -8,7 +8,7 @@ from typing import Any
 
 from caseload.enums import ContactMethod, ContactOutcome, ContactParty
 from caseload.tui.forms.base import FormScreen
-from caseload.tui.forms.fields import Field, choices, parse_int, when_field
+from caseload.tui.forms.fields import Field, choices, parse_int, when_field, who
 
 
 class ContactForm(FormScreen):
@@ -19,12 +19,19 @@ class ContactForm(FormScreen):
 
     TITLE_TEXT = "Log a contact"
 
-    def __init__(self, patient_external_id: str, *, now: datetime | None = None) -> None:
+    def __init__(
+        self,
+        patient_external_id: str,
+        *,
+        now: datetime | None = None,
+        patient_name: str | None = None,
+    ) -> None:
         self.patient_external_id = patient_external_id
+        self.patient_name = patient_name
         super().__init__(now=now)
 
     def intro(self) -> Sequence[str]:
-        return (f"Patient {self.patient_external_id}",)
+        return (f"Patient {who(self.patient_external_id, self.patient_name)}",)
 
     def fields(self) -> Sequence[Field]:
         return [

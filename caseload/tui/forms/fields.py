@@ -55,6 +55,11 @@ def parse_int(low: int | None = None, high: int | None = None, what: str = "a nu
     return parse
 
 
+def who(external_id: object, name: str | None = None) -> str:
+    """A patient as the forms name them: ``Ana Lopez, P-1``, or the id alone."""
+    return f"{name}, {external_id}" if name else str(external_id)
+
+
 def show_date(d: date) -> str:
     """A date as people read it in the forms: weekday and ISO date."""
     return f"{d:%a} {d.isoformat()}"

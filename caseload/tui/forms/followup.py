@@ -9,7 +9,15 @@ from typing import Any
 from caseload.enums import ContactMethod, ContactOutcome, FollowUpKind, FollowUpStatus
 from caseload.services.schedule import DEFAULT_METHOD, RRULE_PRESETS
 from caseload.tui.forms.base import FormScreen
-from caseload.tui.forms.fields import Field, as_date, choices, date_parser, show_date, when_field
+from caseload.tui.forms.fields import (
+    Field,
+    as_date,
+    choices,
+    date_parser,
+    show_date,
+    when_field,
+    who,
+)
 
 # The recurrence presets offered (labels for people, rules from services.schedule).
 RECURRENCE = (
@@ -39,12 +47,19 @@ class FollowUpForm(FormScreen):
 
     TITLE_TEXT = "New follow-up"
 
-    def __init__(self, patient_external_id: str, *, today: date | None = None) -> None:
+    def __init__(
+        self,
+        patient_external_id: str,
+        *,
+        today: date | None = None,
+        patient_name: str | None = None,
+    ) -> None:
         self.patient_external_id = patient_external_id
+        self.patient_name = patient_name
         super().__init__(today=today)
 
     def intro(self) -> Sequence[str]:
-        return (f"Patient {self.patient_external_id}",)
+        return (f"Patient {who(self.patient_external_id, self.patient_name)}",)
 
     def fields(self) -> Sequence[Field]:
         return [
@@ -109,7 +124,10 @@ class CompleteFollowUpForm(FormScreen):
 
     def intro(self) -> Sequence[str]:
         f = self.followup
-        lines = [f"Follow-up {f.get('id')}: {f.get('title') or ''}"]
+        lines = [
+            f"Patient {who(f.get('patient_external_id'), f.get('patient_name'))}",
+            f"Follow-up {f.get('id')}: {f.get('title') or ''}",
+        ]
         due = as_date(f.get("due_on"))
         if due is not None:
             lines.append(f"Due {show_date(due)}")

@@ -8,7 +8,7 @@ from typing import Any
 
 from caseload.enums import Risk
 from caseload.tui.forms.base import FormScreen
-from caseload.tui.forms.fields import Field, choices, date_parser, show_date
+from caseload.tui.forms.fields import Field, choices, date_parser, show_date, who
 
 CONSENT = (
     ("may_call", "call", True),
@@ -16,6 +16,10 @@ CONSENT = (
     ("may_email", "email", False),
     ("may_voicemail", "voicemail", False),
 )  # the model's defaults: calling is assumed, the rest need a yes
+
+
+# The fields that hold a list (typed as "a; b; c").
+TAGS = ("programs", "conditions", "social_needs")
 
 
 def _tags(text: str) -> list[str]:
@@ -47,8 +51,12 @@ class PatientForm(FormScreen):
     def __init__(self, initial: Mapping | None = None, *, today: date | None = None) -> None:
         self.initial = dict(initial) if initial is not None else None
         super().__init__(today=today)
-        ext = (self.initial or {}).get("external_id")
-        self.TITLE_TEXT = f"Edit patient {ext}" if self.initial is not None else "New patient"
+        init = self.initial or {}
+        if self.initial is None:
+            self.TITLE_TEXT = "New patient"
+        else:
+            full = f"{init.get('given_name') or ''} {init.get('family_name') or ''}".strip()
+            self.TITLE_TEXT = f"Edit patient {who(init.get('external_id'), full)}"
 
     def fields(self) -> Sequence[Field]:
         init = self.initial or {}
@@ -69,8 +77,13 @@ class PatientForm(FormScreen):
                 placeholder="YYYY-MM-DD",
                 hint=show_date,
             ),
+            text("sex", "Sex"),
             text("phone", "Phone"),
+            text("alt_phone", "Alt phone"),
+            text("email", "Email"),
+            text("address", "Address"),
             text("language", "Language"),
+            text("preferred_contact", "Contact by", placeholder="phone, text, email…"),
             Field(
                 "risk",
                 "Risk",
@@ -92,19 +105,28 @@ class PatientForm(FormScreen):
             )
         out += [
             text("programs", "Programs", parse=_tags, placeholder="diabetes; chf; bh"),
+            text("conditions", "Conditions", parse=_tags, placeholder="separate with ;"),
+            text("social_needs", "Social needs", parse=_tags, placeholder="housing; food"),
+            text("pcp", "PCP", placeholder="primary care provider"),
+            text("payer", "Payer"),
+            text(
+                "enrolled_on",
+                "Enrolled",
+                parse=date_parser(self._today, what="enrolled date"),
+                placeholder="YYYY-MM-DD",
+                hint=show_date,
+            ),
             text("notes", "Notes"),
         ]
         return out
 
     def result(self, values: Mapping[str, Any]) -> dict:
-        if self.initial is None:
-            out = dict(values)
-            out["programs"] = out["programs"] or []
-            return out
-        out = self.changed(values)
-        if "programs" in out:
-            out["programs"] = out["programs"] or []
-        out["_external_id"] = self.initial.get("external_id")
+        out = dict(values) if self.initial is None else self.changed(values)
+        for key in TAGS:
+            if key in out:
+                out[key] = out[key] or []
+        if self.initial is not None:
+            out["_external_id"] = self.initial.get("external_id")
         return out
 
 
@@ -114,12 +136,20 @@ class DischargePatientForm(FormScreen):
     TITLE_TEXT = "Discharge from the caseload"
     SAVE_LABEL = "Discharge"
 
-    def __init__(self, patient_external_id: str, *, today: date | None = None) -> None:
+    def __init__(
+        self,
+        patient_external_id: str,
+        *,
+        today: date | None = None,
+        patient_name: str | None = None,
+    ) -> None:
         self.patient_external_id = patient_external_id
+        self.patient_name = patient_name
         super().__init__(today=today)
 
     def intro(self) -> Sequence[str]:
-        return (f"Patient {self.patient_external_id} leaves the active caseload.",)
+        name = who(self.patient_external_id, self.patient_name)
+        return (f"Patient {name} leaves the active caseload.",)
 
     def fields(self) -> Sequence[Field]:
         return [

@@ -8,7 +8,7 @@ from typing import Any
 
 from caseload.services.schedule import REFERRAL_NEXT
 from caseload.tui.forms.base import FormScreen
-from caseload.tui.forms.fields import Field, as_date, date_parser, show_date
+from caseload.tui.forms.fields import Field, as_date, date_parser, show_date, who
 
 NEXT = REFERRAL_NEXT
 # The dated steps, latest first: the next step may not be dated before the latest one.
@@ -28,8 +28,11 @@ class ReferralStatusForm(FormScreen):
 
     TITLE_TEXT = "Referral: next step"
 
-    def __init__(self, referral: Mapping, *, today: date | None = None) -> None:
+    def __init__(
+        self, referral: Mapping, *, today: date | None = None, patient_name: str | None = None
+    ) -> None:
         self.referral = dict(referral)
+        self.patient_name = patient_name
         self.allowed = tuple(NEXT.get(str(self.referral.get("status")), ()))
         super().__init__(today=today)
 
@@ -46,6 +49,10 @@ class ReferralStatusForm(FormScreen):
         if r.get("to_organization"):
             to = f"{to} ({r['to_organization']})"
         lines = [f"Referral {r.get('id')} to {to}"]
+        if self.patient_name or r.get("patient_external_id"):
+            lines.insert(
+                0, f"Patient {who(r.get('patient_external_id') or '?', self.patient_name)}"
+            )
         last = self._last_step()
         line = f"Now: {r.get('status')}"
         if last is not None:

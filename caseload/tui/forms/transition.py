@@ -8,7 +8,7 @@ from typing import Any
 
 from caseload.services.schedule import discharge_date_problem, transition_due_dates
 from caseload.tui.forms.base import FormScreen
-from caseload.tui.forms.fields import Field, date_parser, show_date
+from caseload.tui.forms.fields import Field, date_parser, show_date, who
 
 
 class HospitalDischargeForm(FormScreen):
@@ -28,14 +28,16 @@ class HospitalDischargeForm(FormScreen):
         risk: str | None = None,
         today: date | None = None,
         holidays: frozenset[date] = frozenset(),
+        patient_name: str | None = None,
     ) -> None:
         self.patient_external_id = patient_external_id
+        self.patient_name = patient_name
         self.risk = risk
         self.holidays = frozenset(holidays)
         super().__init__(today=today)
 
     def intro(self) -> Sequence[str]:
-        return (f"Patient {self.patient_external_id} left hospital.",)
+        return (f"Patient {who(self.patient_external_id, self.patient_name)} left hospital.",)
 
     def fields(self) -> Sequence[Field]:
         return [

@@ -17,8 +17,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from caseload.tui.messages import Failed, Loaded
+from caseload.tui.render import already, label, repeats
 from caseload.tui.widgets import patient_view as view
 from caseload.tui.widgets.format import day
+from caseload.tui.widgets.table import Col, Table
 from caseload.tui.widgets.worker import load
 
 TABS = (
@@ -30,27 +32,69 @@ TABS = (
     ("referrals", "Referrals"),
     ("history", "History"),
 )
+# Dates, ids and codes keep their width; the free text takes what is left.
 TABLES = {
-    "contacts": ("When", "Method", "Party", "Outcome", "Note"),
-    "followups": ("ID", "Due", "What", "Status", "Repeats"),
-    "team": ("Name", "Role", "For", "Phone"),
-    "referrals": ("ID", "To", "For", "Status", "Sent"),
-    "history": ("When", "Who", "Action", "Detail"),
+    "contacts": (
+        Col("when", "When"),
+        Col("method", "Method"),
+        Col("party", "Party"),
+        Col("outcome", "Outcome"),
+        Col("note", "Note", flex=True, min=8),
+    ),
+    "followups": (
+        Col("id", "ID"),
+        Col("due", "Due"),
+        Col("what", "What", flex=True, min=12),
+        Col("status", "Status"),
+        Col("repeats", "Repeats", min=7, max=22),
+    ),
+    "team": (
+        Col("name", "Name", flex=True, min=10),
+        Col("role", "Role", min=6, max=20),
+        Col("for", "For", flex=True, min=6),
+        Col("phone", "Phone"),
+    ),
+    "referrals": (
+        Col("id", "ID"),
+        Col("to", "To", flex=True, min=8),
+        Col("for", "For", flex=True, min=8),
+        Col("status", "Status"),
+        Col("sent", "Sent"),
+    ),
+    "history": (
+        Col("when", "When"),
+        Col("who", "Who", min=4, max=12),
+        Col("action", "Action"),
+        Col("detail", "Detail", flex=True, min=10),
+    ),
 }
 
 
 class PatientScreen(Screen[None]):
+    # The footer shows what fits 80 columns (with ^q and ?); `?` lists every key.
     BINDINGS: ClassVar = [
-        Binding("escape", "back", "Back"),
-        Binding("c", "form('contact')", "Contact"),
-        Binding("f", "form('followup')", "Follow-up"),
-        Binding("d", "done", "Done"),
-        Binding("e", "form('edit')", "Edit"),
-        Binding("h", "form('hospital')", "Hospital"),
-        Binding("x", "form('discharge')", "Discharge"),
-        Binding("n", "form('problem')", "Problem", show=False),
-        Binding("v", "form('referral')", "Referral", show=False),
-        Binding("r", "refresh", "Refresh", show=False),
+        Binding("escape", "back", "Back", show=False),
+        Binding("c", "form('contact')", "Contact", tooltip="log a contact"),
+        Binding("f", "form('followup')", "Follow-up", tooltip="schedule a follow-up"),
+        Binding("d", "done", "Done", tooltip="complete the follow-up highlighted on Follow-ups"),
+        Binding("e", "form('edit')", "Edit", tooltip="edit the patient"),
+        Binding("h", "form('hospital')", "Hospital", tooltip="record a hospital discharge"),
+        Binding("x", "form('discharge')", "Discharge", tooltip="discharge from the caseload"),
+        Binding(
+            "n",
+            "form('problem')",
+            "Problem",
+            show=False,
+            tooltip="add a care-plan problem or need",
+        ),
+        Binding(
+            "v",
+            "form('referral')",
+            "Referral",
+            show=False,
+            tooltip="move the referral highlighted on Referrals to its next step",
+        ),
+        Binding("r", "refresh", "Refresh", show=False, tooltip="refresh"),
         # Tabs by number: the tab strip itself needs focus and arrows otherwise.
         *(
             Binding(str(n), f"tab('tab-{tab}')", f"{title} tab", show=False)
@@ -72,12 +116,10 @@ class PatientScreen(Screen[None]):
                 yield Static("", id="plan")
             for tab, title in TABS[2:]:
                 with TabPane(title, id=f"tab-{tab}"):
-                    yield DataTable(id=tab, cursor_type="row", zebra_stripes=True)
-        yield Footer()
+                    yield Table(TABLES[tab], id=tab, zebra_stripes=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        for tab, columns in TABLES.items():
-            self.query_one(f"#{tab}", DataTable).add_columns(*columns)
         self.action_refresh()
 
     def action_refresh(self) -> None:
@@ -92,16 +134,17 @@ class PatientScreen(Screen[None]):
         self.sub_title = p["external_id"]
         today = self.app.today()  # type: ignore[attr-defined]
         self.query_one("#patient-header", Static).update(view.header(p, today))
-        self.query_one("#overview", Static).update(view.overview(p))
+        transitions = d.get("transitions", [])
+        self.query_one("#overview", Static).update(view.overview(p, transitions))
         self.query_one("#plan", Static).update(view.care_plan(d["plan"], d["versions"]))
         self._fill(
             "contacts",
             (
                 (
                     day(c["at"]) + (" +" if c.get("addendum_to") else ""),
-                    c["method"],
-                    c["party"],
-                    c["outcome"],
+                    label(c["method"]),
+                    label(c["party"]),
+                    label(c["outcome"]),
                     ("addendum: " if c.get("addendum_to") else "") + (c.get("note") or ""),
                 )
                 for c in d["contacts"]
@@ -113,9 +156,9 @@ class PatientScreen(Screen[None]):
                 (
                     str(f["id"]),
                     day(f["due_on"]),
-                    f"{f['kind'].replace('_', ' ')}: {f['title']}",
+                    f"{label(f['kind'])}: {f['title']}",
                     self._standing(f, today),
-                    f.get("rrule") or "",
+                    repeats(f.get("rrule")),
                 )
                 for f in d["followups"]
             ),
@@ -124,22 +167,23 @@ class PatientScreen(Screen[None]):
         self._fill(
             "team",
             (
-                (m["name"], m["role"], m.get("relationship") or "", m.get("phone") or "")
+                (m["name"], label(m["role"]), m.get("relationship") or "", m.get("phone") or "")
                 for m in d["team"]
             ),
         )
         self._fill(
             "referrals",
             (
-                (str(r["id"]), r["to_name"], r["reason"], r["status"], day(r["sent_on"]))
+                (str(r["id"]), r["to_name"], r["reason"], label(r["status"]), day(r["sent_on"]))
                 for r in d["referrals"]
             ),
             keys=[str(r["id"]) for r in d["referrals"]],
         )
+        by_id = {str(t["transition_id"]): t for t in transitions}
         self._fill(
             "history",
             (
-                (day(e["at"]), e["actor"], e["action"], view.history_detail(e))
+                (day(e["at"]), e["actor"], label(e["action"]), view.history_detail(e, by_id))
                 for e in reversed(d["history"])
             ),
         )
@@ -148,16 +192,10 @@ class PatientScreen(Screen[None]):
     def _standing(f: dict, today) -> str:
         if f["status"] == "open" and f["due_on"] < today:
             return "overdue"
-        return f["status"]
+        return label(f["status"])
 
     def _fill(self, table_id: str, rows, keys: list[str] | None = None) -> None:
-        table = self.query_one(f"#{table_id}", DataTable)
-        keep = table.cursor_row
-        table.clear()
-        for n, row in enumerate(rows):
-            table.add_row(*row, key=keys[n] if keys else None)
-        if table.row_count:
-            table.move_cursor(row=min(keep, table.row_count - 1))
+        self.query_one(f"#{table_id}", Table).replace_rows(rows, keys)
 
     @on(Failed)
     def failed(self, message: Failed) -> None:
@@ -175,20 +213,37 @@ class PatientScreen(Screen[None]):
         self.app.pop_screen()
 
     def action_tab(self, tab_id: str) -> None:
+        """Show a tab and put the focus in it (its table, or its scrolling text), so the
+        arrow keys, Home and End move through what it lists."""
         self.query_one(TabbedContent).active = tab_id
+        pane = self.query_one(f"#{tab_id}", TabPane)
+        target = next(iter(pane.query(DataTable)), None) or next(
+            iter(pane.query(VerticalScroll)), None
+        )
+        if target is not None:
+            target.focus()
 
     def action_done(self) -> None:
-        self.query_one(TabbedContent).active = "tab-followups"
+        self.action_tab("tab-followups")
         fid = self._selected("followups")
-        if fid is not None:
-            self.app.complete_followup(fid)  # type: ignore[attr-defined]
+        if fid is None:
+            self.notify("No follow-up to complete: schedule one with f.")
+            return
+        f = next((x for x in self.data["followups"] if x["id"] == fid), None) if self.data else None
+        if f is not None and f["status"] != "open":
+            self.notify(already(f), severity="warning")
+            return
+        self.app.complete_followup(fid)  # type: ignore[attr-defined]
 
     def action_form(self, which: str) -> None:
         if self.data is None:
             return
         extra = None
         if which == "referral":
-            self.query_one(TabbedContent).active = "tab-referrals"
+            self.action_tab("tab-referrals")
+            if not self.data["referrals"]:
+                self.notify("No referrals for this patient yet: nothing to move along.")
+                return
             rid = self._selected("referrals")
             extra = next((r for r in self.data["referrals"] if r["id"] == rid), None)
             if extra is None:

@@ -21,7 +21,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from caseload.tui.messages import Failed, Loaded
+from caseload.tui.render import label
 from caseload.tui.widgets.format import age, name
+from caseload.tui.widgets.table import Col, Table
 from caseload.tui.widgets.worker import load
 
 PAGE = 200
@@ -30,8 +32,16 @@ FIRST_PAGE = 50
 MAX_ROWS = 2000
 # Past this many rows to drop, clearing the table is cheaper than removing them one by one.
 REMOVE_MAX = 60
-COLUMNS = ("name", "id", "age", "phone", "risk", "status")
-LABELS = ("Name", "ID", "Age", "Phone", "Risk", "Status")
+# Ids, ages, phones and statuses keep their width; the name takes the rest.
+COLS = (
+    Col("name", "Name", flex=True, min=12),
+    Col("id", "ID"),
+    Col("age", "Age"),
+    Col("phone", "Phone"),
+    Col("risk", "Risk"),
+    Col("status", "Status"),
+)
+COLUMNS = tuple(c.key for c in COLS)
 RISKS = (None, "high", "medium", "low")
 STATUSES = ("active", None, "on_hold", "discharged")
 SORTS = ("name", "external_id")
@@ -44,7 +54,7 @@ def _cells(p: dict, today) -> tuple[str, ...]:
         age(p["birth_date"], today),
         p["phone"] or "",
         p["risk"],
-        p["status"],
+        label(p["status"]),
     )
 
 
@@ -53,15 +63,20 @@ def _cycle(values: tuple, current) -> object:
 
 
 class PatientsScreen(Screen[None]):
+    HELP_NOTES: ClassVar = (
+        ("letters", "act when the results table has the focus; in the search box they"
+                    " are typed"),
+        ("+", "after the count: more rows load as you scroll (up to 2,000)"),
+    )  # fmt: skip
     BINDINGS: ClassVar = [
         Binding("slash", "focus_search", "Search"),
-        Binding("escape", "back", "Back"),
-        Binding("r", "risk", "Risk"),
-        Binding("s", "status", "Status"),
-        Binding("g", "program", "Program"),
-        Binding("o", "overdue", "Overdue"),
-        Binding("t", "sort", "Sort"),
-        Binding("a", "add_patient", "Add"),
+        Binding("escape", "back", "Back", show=False),
+        Binding("r", "risk", "Risk", tooltip="risk filter: any, high, medium, low"),
+        Binding("s", "status", "Status", tooltip="status filter: active, any, on hold, discharged"),
+        Binding("g", "program", "Program", tooltip="program filter: each tag in use in turn"),
+        Binding("o", "overdue", "Overdue", tooltip="only patients with an overdue follow-up"),
+        Binding("t", "sort", "Sort", tooltip="sort by name or by external id"),
+        Binding("a", "add_patient", "Add", tooltip="add a patient"),
         Binding("down", "to_table", show=False),
     ]
 
@@ -86,13 +101,11 @@ class PatientsScreen(Screen[None]):
         yield Label("Patients", id="patients-title", classes="title")
         yield Input(placeholder="Search name, external id or phone  (/)", id="search")
         yield Static("", id="filters")
-        yield DataTable(id="patient-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Table(COLS, id="patient-table", zebra_stripes=True)
+        # Every key of this screen fits 80 columns once the palette hint (ctrl+p) goes to `?`.
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for key, label in zip(COLUMNS, LABELS, strict=True):
-            table.add_column(label, key=key)
         self.search()
         load(self, "programs", self.app.store.programs)  # type: ignore[attr-defined]
 
@@ -108,12 +121,13 @@ class PatientsScreen(Screen[None]):
         }
 
     def show_filters(self, shown: int | None = None) -> None:
+        # The keys that change each filter are in the footer: this line only says the state.
         parts = [
-            f"status {self.status or 'any'} (s)",
-            f"risk {self.risk or 'any'} (r)",
-            f"program {self.program or 'any'} (g)",
-            f"overdue {'only' if self.overdue else 'any'} (o)",
-            f"sort {self.sort.replace('_', ' ')} (t)",
+            f"status {label(self.status) or 'any'}",
+            f"risk {self.risk or 'any'}",
+            f"program {self.program or 'any'}",
+            f"overdue {'only' if self.overdue else 'any'}",
+            f"sort by {label(self.sort)}",
         ]
         text = " · ".join(parts)
         if shown is not None:

@@ -8,8 +8,7 @@ it, in its own worker, and recent contacts (a few rows by key) alongside.
 
 from __future__ import annotations
 
-from datetime import date
-from pathlib import Path
+from datetime import date, datetime
 from typing import ClassVar
 
 from rich.text import Text
@@ -21,7 +20,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
 from caseload.tui.messages import Failed, Loaded
-from caseload.tui.widgets.format import day
+from caseload.tui.render import label
+from caseload.tui.widgets.table import Col, Table
 from caseload.tui.widgets.worker import load
 
 # A day's work is a few dozen rows; past this the printout (p) has them all.
@@ -32,24 +32,65 @@ FIRST_ROWS = 80
 CHUNK = 140
 STATUS = {"overdue": "Overdue", "due": "Due today", "upcoming": "Coming up"}
 
+# What takes the width: "What" grows with the terminal; names shrink before dates do.
+DUE_COLS = (
+    Col("status", "Status"),
+    Col("patient", "Patient", min=12, max=24),
+    Col("what", "What", flex=True, min=12),
+    Col("due", "Due"),
+    Col("score", "Score"),
+)
+# Two lines a row: the patient, then where they were and why.
+PENDING_COLS = (
+    Col("patient", "Patient · from", flex=True, min=10),
+    Col("left", "Left"),
+    Col("call", "Call by"),
+)
+RECENT_COLS = (
+    Col("when", "When"),
+    Col("patient", "Patient", flex=True, min=8),
+    Col("outcome", "Outcome"),
+)
 
-# The columns of the due list must fit 80 columns with the score still on screen.
-WHAT_WIDTH = 30
+
+def short_day(value: date) -> str:
+    """``01 Dec``: the year only crowds 80 columns."""
+    return value.strftime("%d %b")
 
 
-def _fit(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def when(at: datetime, today: date) -> str:
+    """A contact's time today (``14:05``), else its day (``20 Nov``)."""
+    local = at.astimezone()
+    return local.strftime("%H:%M") if local.date() == today else short_day(local.date())
+
+
+def where(p: dict) -> str:
+    """A discharge's facility and reason, as far as they are known."""
+    parts = [p.get("facility"), p.get("reason")]
+    text = ": ".join(x for x in parts if x)
+    if p.get("setting") == "emergency":
+        text = f"ED {text}".strip()
+    return text or "facility not recorded"
 
 
 class TodayScreen(Screen[None]):
+    HELP_NOTES: ClassVar = (
+        ("!", "missed: past the window its kind allows after the due date (it can still"
+              " be done late)"),
+        ("Score", "priority: within each group the highest comes first. It adds up the"
+                  " risk tier, the kind, the follow-up's priority, days overdue, a recent"
+                  " hospital discharge and the time since the patient was last reached"
+                  " (`caseload due --format json` lists the parts)"),
+        ("tab", "move between the due list and the two panels"),
+    )  # fmt: skip
     BINDINGS: ClassVar = [
-        Binding("enter", "open", "Open", show=True),
-        Binding("d", "done", "Done"),
-        Binding("p", "print", "Print"),
-        Binding("a", "add_patient", "Add"),
+        Binding("enter", "open", "Open", show=True, tooltip="open the highlighted patient"),
+        Binding("d", "done", "Done", tooltip="complete the highlighted follow-up"),
+        Binding("p", "print", "Print", tooltip="print the due list to the printouts folder"),
+        Binding("a", "add_patient", "Add", tooltip="add a patient"),
         Binding("slash", "patients", "Search"),
-        Binding("l", "patients", "Patients", show=False),
-        Binding("r", "refresh", "Refresh", show=False),
+        Binding("l", "patients", "Patients", show=False, tooltip="Patients, the same as /"),
+        Binding("r", "refresh", "Refresh", show=False, tooltip="refresh"),
     ]
 
     def __init__(self) -> None:
@@ -62,28 +103,18 @@ class TodayScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Label("Today", id="today-title", classes="title")
         yield Static("Loading…", id="today-counts")
-        yield DataTable(id="due", cursor_type="row", zebra_stripes=True)
+        yield Table(DUE_COLS, id="due", zebra_stripes=True)
         with Horizontal(id="today-bottom"):
             with Vertical():
                 yield Label("Discharges needing a call", id="pending-title", classes="subtitle")
-                yield DataTable(id="pending", cursor_type="row")
+                yield Table(PENDING_COLS, id="pending")
             with Vertical():
                 yield Label("Recent contacts", classes="subtitle")
-                yield DataTable(id="recent", cursor_type="row")
-        yield Footer()
+                yield Table(RECENT_COLS, id="recent")
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        due = self.query_one("#due", DataTable)
-        due.add_columns("Status", "Patient", "What", "Due", "Score")
-        # Fixed widths: auto-sizing measured while the panels had no size yet, and the
-        # columns then came out cut at random ("2026" for a timestamp).
-        pending = self.query_one("#pending", DataTable)
-        for label, width in (("Patient", 15), ("Left", 10), ("Call by", 10)):
-            pending.add_column(label, width=width)
-        recent = self.query_one("#recent", DataTable)
-        for label, width in (("When", 16), ("Patient", 11), ("Outcome", 12)):
-            recent.add_column(label, width=width)
-        due.focus()
+        self.query_one("#due", DataTable).focus()
         self.action_refresh()
 
     @property
@@ -101,7 +132,8 @@ class TodayScreen(Screen[None]):
     def loaded(self, message: Loaded) -> None:
         message.stop()
         if message.what == "print":
-            self.notify(f"Saved the due list ({message.data} items) to {self._printing}")
+            path, items = message.data
+            self.notify(f"Saved the due list ({items} items) to {path}")
         elif message.what == "due":
             self.show_due(message.data)
             load(self, "pending", self.app.store.pending_calls)  # type: ignore[attr-defined]
@@ -136,11 +168,11 @@ class TodayScreen(Screen[None]):
             if i["status"] == "overdue":
                 flag = f"{i['days_overdue']}d over" + (" !" if i.get("missed") else "")
             table.add_row(
-                Text(flag),
-                Text(i["patient_name"]),
-                Text(_fit(f"{i['kind'].replace('_', ' ')}: {i['title']}", WHAT_WIDTH)),
-                Text(i["due_on"].strftime("%d %b")),  # the year only crowds 80 columns
-                Text(str(i["priority_score"])),
+                flag,
+                i["patient_name"],
+                f"{label(i['kind'])}: {i['title']}",
+                short_day(i["due_on"]),
+                str(i["priority_score"]),
                 key=str(i["followup_id"]),
             )
         if start == 0 and table.row_count:
@@ -153,22 +185,28 @@ class TodayScreen(Screen[None]):
             self.filled = True
 
     def show_pending(self, rows: list[dict]) -> None:
-        pending = self.query_one("#pending", DataTable)
+        pending = self.query_one("#pending", Table)
         pending.clear()
         for p in rows[:SHOWN]:
             pending.add_row(
-                Text(p["patient_name"]),
-                day(p["discharged_on"]),
-                day(p["due_on"]),
-                key=f"{p['patient_external_id']}",
+                Text(f"{p['patient_name']}\n") + Text(where(p), style="dim"),
+                short_day(p["discharged_on"]),
+                short_day(p["due_on"]),
+                key=f"{p['transition_id']}:{p['patient_external_id']}",
+                height=2,
             )
         self.query_one("#pending-title", Label).update(f"Discharges needing a call ({len(rows)})")
 
     def show_recent(self, rows: list[dict]) -> None:
-        recent = self.query_one("#recent", DataTable)
+        recent = self.query_one("#recent", Table)
         recent.clear()
         for r in rows:
-            recent.add_row(day(r["at"]), r["patient_external_id"], r["outcome"])
+            recent.add_row(
+                when(r["at"], self.day),
+                r["patient_name"],
+                label(r["outcome"]),
+                key=f"{r['id']}:{r['patient_external_id']}",
+            )
 
     @on(Failed)
     def failed(self, message: Failed) -> None:
@@ -191,12 +229,9 @@ class TodayScreen(Screen[None]):
         if isinstance(focused, DataTable) and focused.id in ("pending", "recent"):
             if not focused.row_count:
                 return
-            row = focused.get_row_at(focused.cursor_row)
-            ext = (
-                row[1]
-                if focused.id == "recent"
-                else focused.coordinate_to_cell_key(focused.cursor_coordinate).row_key.value
-            )
+            key = focused.coordinate_to_cell_key(focused.cursor_coordinate).row_key.value or ""
+            # Keyed "record id:external id": one patient may have many rows.
+            ext = key.split(":", 1)[1]
             self.app.open_patient(ext)  # type: ignore[attr-defined]
             return
         item = self._current()
@@ -220,6 +255,8 @@ class TodayScreen(Screen[None]):
         self.app.show_patients()  # type: ignore[attr-defined]
 
     def action_print(self) -> None:
-        path = Path.cwd() / f"due-{self.day.isoformat()}.txt"
-        self._printing = path
-        load(self, "print", self.app.store.export_duelist, self.day, path)  # type: ignore[attr-defined]
+        from caseload.paths import printouts_dir
+
+        store = self.app.store  # type: ignore[attr-defined]
+        folder = printouts_dir(getattr(store.config, "printouts", ""))
+        load(self, "print", store.export_duelist, self.day, folder)

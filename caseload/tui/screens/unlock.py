@@ -28,28 +28,43 @@ class UnlockScreen(Screen[Any]):
     """Dismisses with the opened Store (``store`` None) or the typed Key (relock)."""
 
     BINDINGS: ClassVar = [Binding("ctrl+q", "app.quit", "Quit", priority=True)]
+    # Focused when the screen shows: a Mount handler could run before the box's children
+    # were mounted (seen when the app locked itself) and not find the field.
+    AUTO_FOCUS = "#unlock-key"
 
     def __init__(
-        self, db: Path, config: Any, *, store: Any = None, error: str | None = None
+        self,
+        db: Path,
+        config: Any,
+        *,
+        store: Any = None,
+        error: str | None = None,
+        demo_key: Path | None = None,
     ) -> None:
         super().__init__(id="unlock")
         self.db = db
         self.config = config
         self.store = store
         self.error = error
+        # A demo store's key file: made up data, so the screen may say where its key is.
+        self.demo_key = demo_key
 
     def compose(self) -> ComposeResult:
         with Vertical(id="unlock-box"):
             title = "Locked" if self.store is not None else "Unlock the store"
             yield Label(title, id="unlock-title")
-            yield Static(f"{self.db}", id="unlock-path")
+            yield Static(f"{self.db}", id="unlock-path", markup=False)
+            if self.demo_key is not None:
+                yield Static(
+                    f"This is a demo store. Its key is in {self.demo_key}"
+                    f" (e.g. cat {self.demo_key}, then paste it here).",
+                    id="unlock-demo",
+                    markup=False,
+                )
             yield Label("Key, passphrase or recovery key:")
             yield Input(password=True, id="unlock-key")
             yield Static(self.error or "", id="unlock-error")
             yield Static("Enter to unlock · Ctrl+Q to quit", id="unlock-help")
-
-    def on_mount(self) -> None:
-        self.query_one("#unlock-key", Input).focus()
 
     @on(Input.Submitted, "#unlock-key")
     def try_key(self, event: Input.Submitted) -> None:
@@ -80,4 +95,5 @@ class UnlockScreen(Screen[Any]):
         if message.what == "unlock":
             message.stop()
             self.query_one("#unlock-error", Static).update(message.message)
-            self.query_one("#unlock-key", Input).focus()
+            import sys; print("MOUNT", list(self.query("*")), self.is_attached, file=sys.stderr)
+        self.query_one("#unlock-key", Input).focus()

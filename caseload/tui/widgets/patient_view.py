@@ -1,13 +1,28 @@
-"""Renderings of one patient for the Patient screen: the header line and the text tabs."""
+"""Renderings of one patient for the Patient screen: the header line and the text tabs.
+
+Long lines wrap under their own text, not under the label or bullet before them
+(a two-column grid per line), and codes show as words.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from datetime import date
 
+from rich.cells import cell_len
+from rich.console import Group, RenderableType
+from rich.table import Table
 from rich.text import Text
 
+from caseload.tui.render import label
 from caseload.tui.widgets.format import age, day, name, yes
+
+LABEL_WIDTH = 19
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def header(p: dict, today: date) -> Text:
@@ -17,7 +32,7 @@ def header(p: dict, today: date) -> Text:
     t.append(f" · {p.get('phone') or 'no phone'} · {p.get('language') or '?'}")
     t.append(f" · risk {p.get('risk')}", style="bold red" if p.get("risk") == "high" else "")
     if p.get("status") != "active":
-        t.append(f" · {p.get('status')}", style="bold yellow")
+        t.append(f" · {label(p.get('status'))}", style="bold yellow")
     consent = [
         k.removeprefix("may_") for k in ("may_call", "may_text", "may_email", "may_voicemail")
     ]
@@ -26,7 +41,31 @@ def header(p: dict, today: date) -> Text:
     return t
 
 
-def overview(p: dict) -> str:
+def hang(prefix: str, text: str | Text, style: str = "") -> Table:
+    """``prefix`` then ``text``; wrapped lines of ``text`` start under its first letter."""
+    grid = Table.grid(expand=True)
+    grid.add_column(width=cell_len(prefix), no_wrap=True)
+    grid.add_column(ratio=1)
+    grid.add_row(Text(prefix, style=style), text if isinstance(text, Text) else Text(text))
+    return grid
+
+
+def discharge_line(t: Mapping) -> str:
+    """One hospital discharge: when, where from, why, and its transition call."""
+    where = t.get("facility") or "facility not recorded"
+    if t.get("setting") and t.get("setting") != "inpatient":
+        where += f" ({label(t['setting'])})"
+    reason = f": {t['reason']}" if t.get("reason") else ""
+    call = "call done" if t.get("call_status") == "done" else f"call due {day(t.get('due_on'))}"
+    if t.get("call_status") == "cancelled":
+        call = "call cancelled"
+    return f"{day(t.get('discharged_on'))} from {where}{reason} · {call}"
+
+
+def overview(p: dict, transitions: Iterable[Mapping] = ()) -> Group:
+    status = " ".join(
+        x for x in (label(p.get("status")), p.get("status_reason"), day(p.get("status_on"))) if x
+    )
     rows = [
         ("Preferred contact", p.get("preferred_contact")),
         ("Birth date", day(p.get("birth_date"))),
@@ -40,44 +79,81 @@ def overview(p: dict) -> str:
         ("PCP", p.get("pcp")),
         ("Payer", p.get("payer")),
         ("Enrolled", day(p.get("enrolled_on"))),
-        ("Status", f"{p.get('status')} {p.get('status_reason') or ''} {day(p.get('status_on'))}"),
-        ("Notes", p.get("notes")),
+        ("Status", status),
     ]
-    return "\n".join(f"{k + ':':<18} {v}" for k, v in rows if v not in (None, ""))
+    latest_first = sorted(
+        transitions, key=lambda t: t.get("discharged_on") or date.min, reverse=True
+    )
+    rows += [("Left hospital", discharge_line(t)) for t in latest_first]
+    rows.append(("Notes", p.get("notes")))
+    return Group(
+        *(hang(f"{k + ':':<{LABEL_WIDTH}}", str(v)) for k, v in rows if v not in (None, ""))
+    )
 
 
-def care_plan(plan: dict | None, versions: list[dict]) -> str:
+def care_plan(plan: dict | None, versions: list[dict]) -> RenderableType:
     if plan is None:
-        return "No care plan yet. Add a problem with 'n'."
-    lines = [
-        f"Version {plan.get('version')} · review due {day(plan.get('review_on')) or 'not set'}",
+        return Text("No care plan yet. Add a problem with 'n'.")
+    lines: list[RenderableType] = [
+        Text(
+            f"Version {plan.get('version')} · review due {day(plan.get('review_on')) or 'not set'}"
+        ),
     ]
     if plan.get("summary"):
-        lines.append(plan["summary"])
+        lines.append(Text(plan["summary"]))
     for prob in plan.get("problems", []):
-        lines.append(f"\n● [{prob['category']}] {prob['description']}  (problem {prob['id']})")
+        lines.append(Text(""))
+        lines.append(
+            hang("● ", f"[{label(prob['category'])}] {prob['description']}  (problem {prob['id']})")
+        )
         for g in prob.get("goals", []):
             target = f", target {day(g.get('target_on'))}" if g.get("target_on") else ""
-            lines.append(f"   ◦ {g['description']} ({g['status']}{target})  (goal {g['id']})")
+            goal = f"{g['description']} ({label(g['status'])}{target})  (goal {g['id']})"
+            lines.append(hang("   ◦ ", goal))
             for n in g.get("progress", []):
-                lines.append(f"       {day(n['at'])}: {n['note']}")
+                lines.append(hang(f"       {day(n['at'])}: ", n["note"]))
             for i in g.get("interventions", []):
                 who = f" — {i['responsible']}" if i.get("responsible") else ""
-                lines.append(f"       → {i['description']} [{i['status']}]{who}")
+                lines.append(hang("       → ", f"{i['description']} [{label(i['status'])}]{who}"))
     if versions:
-        lines.append("\nVersions:")
+        lines.append(Text(""))
+        lines.append(Text("Versions:"))
         for v in versions:
             mark = " (current)" if v.get("is_current") else ""
-            lines.append(
-                f"  v{v['version']}{mark} {day(v.get('created_at'))}: {v['problems']} problems,"
-                f" {v['goals']} goals, {v['interventions']} interventions"
+            counts = ", ".join(
+                (
+                    plural(v["problems"], "problem"),
+                    plural(v["goals"], "goal"),
+                    plural(v["interventions"], "intervention"),
+                )
             )
-    return "\n".join(lines)
+            lines.append(hang(f"  v{v['version']}{mark} ", f"{day(v.get('created_at'))}: {counts}"))
+    return Group(*lines)
 
 
-def history_detail(event: dict) -> str:
+def _value(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(label(v) for v in value)
+    if value is True:
+        return "yes"
+    return label(value)
+
+
+def history_detail(event: dict, transitions: Mapping[str, Mapping] | None = None) -> str:
+    """An audit event's detail in words: empty and zero values left out; a recorded
+    discharge names its facility and reason."""
+    if event.get("entity") == "transition" and transitions:
+        t = transitions.get(str(event.get("entity_id")))
+        if t is not None:
+            return discharge_line(t)
     try:
         detail = json.loads(event.get("detail") or "{}")
     except ValueError:
         return ""
-    return ", ".join(f"{k}={v}" for k, v in sorted(detail.items()))
+    if not isinstance(detail, dict):
+        return ""
+    return ", ".join(
+        f"{label(k)} {_value(v)}"
+        for k, v in sorted(detail.items())
+        if v not in (None, "", 0, [], False)
+    )

@@ -1,0 +1,94 @@
+"""Words for the screens: enum codes as people say them, recurrence rules in words, and
+notification text broken at path separators rather than mid-word.
+
+The label table is kept tiny and local to the TUI on purpose: it only turns the
+stored codes (``home_visit``, ``left_message``, ``in_progress``, ``FREQ=WEEKLY``)
+into the words a coordinator reads; the codes stay what the CLI and files use.
+"""
+
+from __future__ import annotations
+
+# Codes whose words are not just the code with spaces.
+_WORDS = {
+    "pcp": "PCP",
+    "transition_call": "transition call",
+    "transition_visit": "transition visit",
+}
+
+
+def label(code: object) -> str:
+    """``home_visit`` -> ``home visit``; None -> ``""``; anything else as text."""
+    if code is None:
+        return ""
+    text = str(code)
+    return _WORDS.get(text, text.replace("_", " "))
+
+
+def already(followup: dict) -> str:
+    """What ``d`` says about a follow-up that is not open: nothing is left to complete."""
+    status = "cancelled" if followup.get("status") == "cancelled" else "done"
+    return f"Follow-up {followup.get('id')} ({followup.get('title')}) is {status} already."
+
+
+_UNITS = {"DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "year"}
+_DAYS = {"MO": "Mon", "TU": "Tue", "WE": "Wed", "TH": "Thu", "FR": "Fri", "SA": "Sat", "SU": "Sun"}
+
+
+def repeats(rule: str | None) -> str:
+    """An RRULE in words: ``FREQ=WEEKLY`` -> ``every week``, ``…;INTERVAL=2`` -> ``every
+    2 weeks``, ``…;BYDAY=MO,TH`` -> ``every week on Mon, Thu``; a rule with parts this
+    does not know is shown as written rather than half-explained."""
+    if not rule:
+        return ""
+    parts = dict(p.split("=", 1) for p in rule.upper().split(";") if "=" in p)
+    unit = _UNITS.get(parts.pop("FREQ", ""))
+    if unit is None:
+        return rule
+    interval = parts.pop("INTERVAL", "1")
+    count = parts.pop("COUNT", "")
+    byday = parts.pop("BYDAY", "")
+    days = [_DAYS.get(d) for d in byday.split(",")] if byday else []
+    if parts or not interval.isdigit() or not (count or "1").isdigit() or None in days:
+        return rule
+    n = int(interval)
+    text = f"every {unit}" if n == 1 else f"every {n} {unit}s"
+    if days:
+        text += " on " + ", ".join(d for d in days if d)
+    if count:
+        text += f", {count} times"
+    return text
+
+
+def _pieces(word: str, width: int) -> list[str]:
+    """A word longer than ``width`` in pieces that end after a ``/`` where possible (else
+    after a ``-`` or ``.``); only a piece with no such break in reach is cut hard."""
+    out = []
+    while len(word) > width:
+        cut = word.rfind("/", 0, width)
+        if cut <= 0:
+            cut = max(word.rfind("-", 0, width), word.rfind(".", 0, width))
+        cut = cut + 1 if cut > 0 else width
+        out.append(word[:cut])
+        word = word[cut:]
+    out.append(word)
+    return out
+
+
+def wrap(text: str, width: int) -> str:
+    """``text`` with line breaks so no line is wider than ``width``: words stay whole,
+    and a path too long for one line breaks after a ``/``, never inside a name."""
+    width = max(8, width)
+    lines: list[str] = []
+    for para in text.split("\n"):
+        line = ""
+        for word in para.split():
+            for n, piece in enumerate(_pieces(word, width)):
+                # The first piece of a word follows a space; the rest continue the word.
+                joined = (f"{line} " if line and n == 0 else line) + piece
+                if line and len(joined) > width:
+                    lines.append(line)
+                    line = piece
+                else:
+                    line = joined
+        lines.append(line)
+    return "\n".join(lines)
