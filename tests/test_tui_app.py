@@ -805,3 +805,35 @@ async def test_overview_and_history_show_where_a_discharge_came_from(make_app, w
             if cells(history, n)[2] == "transition.record"
         )
         assert recorded[3] == line
+
+
+@pytest.mark.parametrize(
+    ("key", "form"),
+    [
+        ("c", "ContactForm"),
+        ("f", "FollowUpForm"),
+        ("h", "HospitalDischargeForm"),
+        ("e", "PatientForm"),
+    ],
+)
+@sync
+async def test_forms_opened_on_the_patient_screen_name_the_patient(make_app, read, key, form):
+    from textual.widgets import Label
+
+    from caseload.services import patients
+
+    with read() as s:
+        who = patients.display_name(patients.get(s, "DEMO-000003"))
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await open_patient(pilot, "DEMO-000003")
+        await pilot.press(key)
+        await until(pilot, lambda: app.screen.__class__.__name__ == form)
+        await pilot.pause()
+        if form == "PatientForm":
+            shown = str(app.screen.query_one("#form-title", Label).content)
+            assert shown == f"Edit patient {who}, DEMO-000003"
+        else:
+            shown = str(app.screen.query(".form-intro").results(Label).__next__().content)
+            assert shown.startswith(f"Patient {who}, DEMO-000003")

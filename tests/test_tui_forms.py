@@ -390,6 +390,11 @@ def test_patient_form_add_returns_the_kwargs_of_patients_add(write, read):
             risk="high",
             may_text=True,
             programs="diabetes; chf;;diabetes",
+            address="12 Elm St, Fairview",
+            email="ana@example.org",
+            pcp="Dr. Rivera",
+            payer="Medicaid",
+            conditions="type 2 diabetes; heart failure",
         ),
     )
     expected = {
@@ -398,14 +403,24 @@ def test_patient_form_add_returns_the_kwargs_of_patients_add(write, read):
         "family_name": "Lopez",
         "preferred_name": None,
         "birth_date": date(1980, 5, 1),
+        "sex": None,
         "phone": "0412 555 010",
+        "alt_phone": None,
+        "email": "ana@example.org",
+        "address": "12 Elm St, Fairview",
         "language": "es",
+        "preferred_contact": None,
         "risk": "high",
         "may_call": True,
         "may_text": True,
         "may_email": False,
         "may_voicemail": False,
         "programs": ["diabetes", "chf"],
+        "conditions": ["type 2 diabetes", "heart failure"],
+        "social_needs": [],
+        "pcp": "Dr. Rivera",
+        "payer": "Medicaid",
+        "enrolled_on": None,
         "notes": None,
     }
     assert app.results == [expected]
@@ -455,7 +470,7 @@ def test_patient_form_edit_returns_only_what_changed(write, read):
         await pilot.press("ctrl+s")
 
     app = drive(PatientForm(initial, today=TODAY), steps)
-    assert seen["title"] == "Edit patient P-1"
+    assert seen["title"] == "Edit patient Ana Lopez, P-1"
     assert app.results == [{"phone": "0412 555 010", "may_voicemail": True, "_external_id": "P-1"}]
     values = dict(app.results[0])
     with write() as s:
@@ -555,7 +570,10 @@ def test_hospital_discharge_form_refuses_tomorrow_by_the_service_rule():
         seen["info"] = info(form)
 
     app = drive(HospitalDischargeForm("P-1", today=TODAY), steps)
-    assert seen == {"error": "the discharge date is in the future", "info": ""}
+    assert seen == {
+        "error": "the discharge date is in the future",
+        "info": "Not saved: Discharged on: the discharge date is in the future.",
+    }
     assert app.results == []
 
 
@@ -799,6 +817,153 @@ def test_importing_the_forms_loads_no_database_library():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert done.stdout.split() == []
+
+
+# --- what a new user tripped over ----------------------------------------------------------
+
+
+def test_unchecked_consent_boxes_differ_from_checked_ones_without_colour():
+    seen = {}
+
+    def boxes(form) -> dict[str, str]:
+        # The plain text of each box: what a screen reader or a monochrome terminal shows.
+        return {
+            key: str(form.query_one(f"#f-{key}").render())[:3] for key in ("may_call", "may_text")
+        }
+
+    async def steps(pilot, form):
+        seen["before"] = boxes(form)
+        await fill(pilot, form, may_text=True, may_call=False)
+        seen["after"] = boxes(form)
+
+    drive(PatientForm(today=TODAY), steps)
+    assert seen == {
+        "before": {"may_call": "▐X▌", "may_text": "▐ ▌"},
+        "after": {"may_call": "▐ ▌", "may_text": "▐X▌"},
+    }
+
+
+def test_ctrl_s_on_an_invalid_form_says_what_is_wrong_and_focuses_that_field():
+    seen = {}
+
+    async def steps(pilot, form):
+        await fill(pilot, form, title="Call about labs", due_on="someday")
+        form.query_one("#f-title").focus()
+        await pilot.press("ctrl+s")
+        seen["info"] = info(form)
+        seen["focus"] = pilot.app.focused.id
+        await fill(pilot, form, due_on="tomorrow")
+        seen["fixed"] = info(form)
+
+    app = drive(FollowUpForm("P-1", today=TODAY), steps)
+    assert seen == {"info": f"Not saved: Due: {DATE_HELP}.", "focus": "f-due_on", "fixed": ""}
+    assert app.results == []
+
+
+def test_ctrl_s_scrolls_to_a_wrong_field_below_the_fold():
+    seen = {}
+
+    async def steps(pilot, form):
+        await fill(pilot, form, external_id="P-9", given_name="Ana", family_name="Lopez")
+        await fill(pilot, form, enrolled_on="someday")
+        form.query_one("#f-external_id").focus()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        seen["info"] = info(form)
+        field = pilot.app.focused
+        seen["focus"] = field.id
+        seen["visible"] = form.query_one("#form-fields").region.contains_region(field.region)
+
+    drive(PatientForm(today=TODAY), steps)
+    assert seen == {
+        "info": f"Not saved: Enrolled: {DATE_HELP}.",
+        "focus": "f-enrolled_on",
+        "visible": True,
+    }
+
+
+# What the Patient screen's Overview shows, each a field Edit patient offers.
+OVERVIEW_FIELDS = (
+    "preferred_contact", "birth_date", "sex", "email", "address", "alt_phone", "programs",
+    "conditions", "social_needs", "pcp", "payer", "enrolled_on", "notes",
+)  # fmt: skip
+
+
+def test_edit_patient_offers_every_field_the_overview_shows(write, read):
+    from caseload.services import patients
+
+    with write() as s:
+        initial = patients.add(s, external_id="P-1", given_name="Ana", family_name="Lopez")
+    form = PatientForm(initial, today=TODAY)
+    assert set(OVERVIEW_FIELDS) <= {f.key for f in form.form_fields}
+    app = drive(
+        form,
+        saved(
+            address="4 Oak Rd",
+            email="ana@example.org",
+            pcp="Dr. Rivera",
+            payer="Medicaid",
+            conditions="asthma; hypertension",
+            social_needs="food",
+            enrolled_on="2025-01-06",
+        ),
+    )
+    values = dict(app.results[0])
+    with write() as s:
+        patients.edit(s, values.pop("_external_id"), **values)
+    with read() as s:
+        got = patients.get(s, "P-1")
+    assert {k: got[k] for k in values} == {
+        "address": "4 Oak Rd",
+        "email": "ana@example.org",
+        "pcp": "Dr. Rivera",
+        "payer": "Medicaid",
+        "conditions": ["asthma", "hypertension"],
+        "social_needs": ["food"],
+        "enrolled_on": date(2025, 1, 6),
+    }
+
+
+NAMED = "Ana Lopez"
+
+
+@pytest.mark.parametrize(
+    ("form", "line"),
+    [
+        (ContactForm("P-1", now=NOW, patient_name=NAMED), "Patient Ana Lopez, P-1"),
+        (FollowUpForm("P-1", today=TODAY, patient_name=NAMED), "Patient Ana Lopez, P-1"),
+        (
+            HospitalDischargeForm("P-1", today=TODAY, patient_name=NAMED),
+            "Patient Ana Lopez, P-1 left hospital.",
+        ),
+        (
+            DischargePatientForm("P-1", today=TODAY, patient_name=NAMED),
+            "Patient Ana Lopez, P-1 leaves the active caseload.",
+        ),
+        (ProblemForm("P-1", patient_name=NAMED), "Care plan of patient Ana Lopez, P-1"),
+        (
+            CompleteFollowUpForm(
+                {**WEEKLY, "patient_external_id": "P-1", "patient_name": NAMED}, now=NOW
+            ),
+            "Patient Ana Lopez, P-1",
+        ),
+        (
+            ReferralStatusForm(
+                {**referral("sent"), "patient_external_id": "P-1"}, today=TODAY, patient_name=NAMED
+            ),
+            "Patient Ana Lopez, P-1",
+        ),
+    ],
+    ids=lambda x: type(x).__name__ if not isinstance(x, str) else "",
+)
+def test_forms_name_the_patient_not_only_the_id(form, line):
+    seen = {}
+
+    async def steps(pilot, form):
+        seen["intro"] = [str(label.content) for label in form.query(".form-intro").results(Label)]
+
+    drive(form, steps)
+    assert seen["intro"][0] == line
 
 
 def test_contact_form_snapshot(snap_compare):

@@ -124,10 +124,9 @@ class CompleteFollowUpForm(FormScreen):
 
     def intro(self) -> Sequence[str]:
         f = self.followup
-        lines = [
-            f"Patient {who(f.get('patient_external_id'), f.get('patient_name'))}",
-            f"Follow-up {f.get('id')}: {f.get('title') or ''}",
-        ]
+        lines = [f"Follow-up {f.get('id')}: {f.get('title') or ''}"]
+        if f.get("patient_external_id"):
+            lines.insert(0, f"Patient {who(f['patient_external_id'], f.get('patient_name'))}")
         due = as_date(f.get("due_on"))
         if due is not None:
             lines.append(f"Due {show_date(due)}")

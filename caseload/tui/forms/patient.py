@@ -9,6 +9,7 @@ from typing import Any
 from caseload.enums import Risk
 from caseload.tui.forms.base import FormScreen
 from caseload.tui.forms.fields import Field, choices, date_parser, show_date, who
+from caseload.tui.widgets.format import name
 
 CONSENT = (
     ("may_call", "call", True),
@@ -55,8 +56,7 @@ class PatientForm(FormScreen):
         if self.initial is None:
             self.TITLE_TEXT = "New patient"
         else:
-            full = f"{init.get('given_name') or ''} {init.get('family_name') or ''}".strip()
-            self.TITLE_TEXT = f"Edit patient {who(init.get('external_id'), full)}"
+            self.TITLE_TEXT = f"Edit patient {who(init.get('external_id'), name(init))}"
 
     def fields(self) -> Sequence[Field]:
         init = self.initial or {}

@@ -95,5 +95,4 @@ class UnlockScreen(Screen[Any]):
         if message.what == "unlock":
             message.stop()
             self.query_one("#unlock-error", Static).update(message.message)
-            import sys; print("MOUNT", list(self.query("*")), self.is_attached, file=sys.stderr)
-        self.query_one("#unlock-key", Input).focus()
+            self.query_one("#unlock-key", Input).focus()
