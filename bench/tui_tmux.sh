@@ -110,7 +110,7 @@ ok "Patient screen shows $EXT"
 
 keys c
 wait_for "Log a contact" "c opens the contact form"
-wait_for "Patient $EXT" "the form is for $EXT"
+wait_for "Patient .*, $EXT" "the form names the patient and $EXT"
 keys C-s  # save with the defaults: phone, reached, with the patient, now
 wait_for "Saved" "the contact is saved (notification)"
 screen | grep -qF "Log a contact" && fail "the contact form is still open after saving"

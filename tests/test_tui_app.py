@@ -646,8 +646,8 @@ async def test_help_on_today_explains_the_missed_mark_and_the_score(make_app):
         await pilot.press("question_mark")
         await until(pilot, lambda: app.screen.id == "help")
         rows = dict(app.screen.rows)
-        assert rows["!"].startswith("missed: past the window its kind allows")
-        assert rows["Score"].startswith("priority: within each group the highest comes first")
+        assert rows["!"] == "missed: past its window after the due date (it can still be done)"
+        assert rows["Score"].startswith("priority, highest first in each group: risk, kind,")
 
 
 @sync
@@ -802,7 +802,7 @@ async def test_overview_and_history_show_where_a_discharge_came_from(make_app, w
         recorded = next(
             cells(history, n)
             for n in range(history.row_count)
-            if cells(history, n)[2] == "transition.record"
+            if cells(history, n)[2] == "transition recorded"
         )
         assert recorded[3] == line
 
@@ -837,3 +837,106 @@ async def test_forms_opened_on_the_patient_screen_name_the_patient(make_app, rea
         else:
             shown = str(app.screen.query(".form-intro").results(Label).__next__().content)
             assert shown.startswith(f"Patient {who}, DEMO-000003")
+
+
+# --- words and wrapping ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", [20, 37, 69])
+def test_toast_text_breaks_a_long_path_after_a_slash_never_inside_a_name(width):
+    from caseload.tui.render import wrap
+
+    path = "/home/coordinator/.local/share/caseload/printouts/due-2026-11-23-2.txt"
+    text = wrap(f"Saved the due list (18 items) to {path}", width)
+    lines = text.split("\n")
+    assert all(len(line) <= width for line in lines)
+    assert "".join(line if line.endswith("/") else line + " " for line in lines).strip() == (
+        f"Saved the due list (18 items) to {path}"
+    )
+    names = path.strip("/").split("/")
+    pieces = [p for line in lines for p in line.split(" ")[-1].split("/") if p]
+    assert [p for p in pieces if p in names] == names  # every folder name whole, in order
+
+
+@pytest.mark.parametrize(
+    ("rule", "words"),
+    [
+        ("FREQ=WEEKLY", "every week"),
+        ("FREQ=WEEKLY;INTERVAL=2", "every 2 weeks"),
+        ("FREQ=MONTHLY;INTERVAL=3", "every 3 months"),
+        ("FREQ=DAILY", "every day"),
+        ("FREQ=YEARLY", "every year"),
+        ("FREQ=WEEKLY;BYDAY=MO,TH", "every week on Mon, Thu"),
+        ("FREQ=DAILY;COUNT=5", "every day, 5 times"),
+        ("FREQ=MONTHLY;BYMONTHDAY=15", "FREQ=MONTHLY;BYMONTHDAY=15"),  # not half-explained
+        (None, ""),
+    ],
+)
+def test_recurrence_rules_read_as_words(rule, words):
+    from caseload.tui.render import repeats
+
+    assert repeats(rule) == words
+
+
+def test_codes_read_as_words():
+    from caseload.tui.render import action, label
+
+    assert [label(c) for c in ("home_visit", "left_message", "no_answer", "in_progress")] == [
+        "home visit",
+        "left message",
+        "no answer",
+        "in progress",
+    ]
+    assert (label("on_hold"), label(None), label("pcp")) == ("on hold", "", "PCP")
+    assert [action(a) for a in ("transition.record", "contact.log", "followup.done")] == [
+        "transition recorded",
+        "contact logged",
+        "follow-up done",
+    ]
+
+
+def test_care_plan_lines_that_wrap_keep_their_indent():
+    from rich.console import Console
+
+    from caseload.tui.widgets.patient_view import care_plan
+
+    goal = {
+        "id": 4,
+        "description": "Walks to the bus stop and back three times a week without stopping",
+        "status": "in_progress",
+        "target_on": None,
+        "progress": [],
+        "interventions": [
+            {
+                "description": "Ask about walking at every call and log the answer",
+                "status": "planned",
+            }
+        ],
+    }
+    plan = {
+        "version": 1,
+        "review_on": None,
+        "problems": [
+            {"id": 2, "category": "medical", "description": "Short of breath", "goals": [goal]}
+        ],
+    }
+    versions = [{"version": 1, "is_current": True, "problems": 1, "goals": 1, "interventions": 1}]
+    console = Console(width=40, record=True, color_system=None)
+    console.print(care_plan(plan, versions))
+    lines = console.export_text().rstrip().split("\n")
+    goal_at = next(n for n, line in enumerate(lines) if line.startswith("   ◦ Walks"))
+    assert lines[goal_at + 1].startswith("     ") and lines[goal_at + 1].strip()
+    step_at = next(n for n, line in enumerate(lines) if line.startswith("       → Ask"))
+    assert lines[step_at + 1].startswith("         ") and lines[step_at + 1].strip()
+    assert "(in progress)" in " ".join(lines) and "[planned]" in " ".join(lines)
+    words = " ".join(" ".join(lines).split())
+    assert words.endswith("Versions: v1 (current) 1 problem, 1 goal, 1 intervention")
+
+
+def test_history_details_are_words_without_empty_values():
+    from caseload.tui.widgets.patient_view import history_detail
+
+    assert history_detail({"detail": '{"followup_id": null, "goals": 0}'}) == ""
+    assert history_detail({"detail": '{"fields": ["phone", "alt_phone"], "recurring": true}'}) == (
+        "fields phone, alt phone, recurring yes"
+    )

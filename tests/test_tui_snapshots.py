@@ -1,4 +1,4 @@
-"""Snapshots of Today, Patients and Patient at 80x24 on a fixed-seed demo store and a fixed day.
+"""Snapshots of Today, Patients, help and each Patient tab at 80x24 on a fixed-seed demo store and a fixed day.
 
 Textual is pinned (pyproject), the size is fixed, the day is injected and no
 clock or blinking cursor is on screen. Update with ``pytest --snapshot-update``.
@@ -58,11 +58,47 @@ def test_patients_snapshot(app, snap_compare):
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_patient_snapshot(app, snap_compare):
+def test_help_snapshot(app, snap_compare):
+    async def run_before(pilot) -> None:
+        await _today(pilot)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: pilot.app.screen.id == "help")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.fixture
+def discharged(app, engine, monkeypatch):
+    """DEMO-000003 back from hospital, recorded at a fixed moment by a fixed user, so the
+    Overview, Follow-ups and History tabs show a discharge and its audit event."""
+    from datetime import UTC, datetime, timedelta
+
+    from caseload.services import audit, transitions
+    from caseload.store.engine import session
+
+    # The picture may hold no clock: the event's time is pinned; its user comes from the
+    # environment, as getpass reads it.
+    monkeypatch.setattr(audit, "utcnow", lambda: datetime(2026, 11, 23, 9, 30, tzinfo=UTC))
+    monkeypatch.setenv("LOGNAME", "coordinator")
+    with session(engine, write=True) as s:
+        transitions.record_discharge(
+            s,
+            "DEMO-000003",
+            discharged_on=DAY - timedelta(days=3),
+            facility="Riverside General Hospital",
+            reason="COPD exacerbation",
+        )
+    return app
+
+
+@pytest.mark.parametrize("tab", ["1", "2", "3", "4", "5", "6", "7"])
+def test_patient_snapshot(discharged, snap_compare, tab):
     async def run_before(pilot) -> None:
         await _today(pilot)
         pilot.app.open_patient("DEMO-000003")
         await until(pilot, lambda: pilot.app.screen.id == "patient" and pilot.app.screen.data)
+        await pilot.press(tab)
         await settle(pilot)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(discharged, terminal_size=SIZE, run_before=run_before)

@@ -24,6 +24,22 @@ def label(code: object) -> str:
     return _WORDS.get(text, text.replace("_", " "))
 
 
+# An audit action's verb, said as what happened ("contact.log" -> "contact logged").
+_DONE = {
+    "add": "added", "edit": "edited", "log": "logged", "cancel": "cancelled",
+    "record": "recorded", "revise": "revised", "unlink": "unlinked", "advance": "moved on",
+    "export": "exported", "print": "printed", "problem": "problem added",
+}  # fmt: skip
+_NOUNS = {"followup": "follow-up", "careplan": "care plan", "careteam": "care team"}
+
+
+def action(code: str) -> str:
+    """An audit action in words: ``transition.record`` -> ``transition recorded``."""
+    noun, _, verb = str(code).partition(".")
+    noun = _NOUNS.get(noun, label(noun))
+    return f"{noun} {_DONE.get(verb, label(verb))}".strip()
+
+
 def already(followup: dict) -> str:
     """What ``d`` says about a follow-up that is not open: nothing is left to complete."""
     status = "cancelled" if followup.get("status") == "cancelled" else "done"

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from caseload.tui.messages import Failed, Loaded
-from caseload.tui.render import already, label, repeats
+from caseload.tui.render import action, already, label, repeats
 from caseload.tui.widgets import patient_view as view
 from caseload.tui.widgets.format import day
 from caseload.tui.widgets.table import Col, Table
@@ -183,7 +183,7 @@ class PatientScreen(Screen[None]):
         self._fill(
             "history",
             (
-                (day(e["at"]), e["actor"], label(e["action"]), view.history_detail(e, by_id))
+                (day(e["at"]), e["actor"], action(e["action"]), view.history_detail(e, by_id))
                 for e in reversed(d["history"])
             ),
         )

@@ -75,11 +75,9 @@ def where(p: dict) -> str:
 
 class TodayScreen(Screen[None]):
     HELP_NOTES: ClassVar = (
-        ("!", "missed: past the window its kind allows after the due date (it can still"
-              " be done late)"),
-        ("Score", "priority: within each group the highest comes first. It adds up the"
-                  " risk tier, the kind, the follow-up's priority, days overdue, a recent"
-                  " hospital discharge and the time since the patient was last reached"
+        ("!", "missed: past its window after the due date (it can still be done)"),
+        ("Score", "priority, highest first in each group: risk, kind, the follow-up's"
+                  " priority, days overdue, a recent discharge, days since last reached"
                   " (`caseload due --format json` lists the parts)"),
         ("tab", "move between the due list and the two panels"),
     )  # fmt: skip

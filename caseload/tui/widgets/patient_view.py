@@ -127,7 +127,8 @@ def care_plan(plan: dict | None, versions: list[dict]) -> RenderableType:
                     plural(v["interventions"], "intervention"),
                 )
             )
-            lines.append(hang(f"  v{v['version']}{mark} ", f"{day(v.get('created_at'))}: {counts}"))
+            made = day(v.get("created_at"))
+            lines.append(hang(f"  v{v['version']}{mark} ", f"{made}: {counts}" if made else counts))
     return Group(*lines)
 
 
