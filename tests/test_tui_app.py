@@ -45,6 +45,11 @@ async def type_text(pilot, text: str) -> None:
     await pilot.press(*[c if c != " " else "space" for c in text])
 
 
+async def key_field_ready(pilot) -> None:
+    """The unlock screen is up and its key field has the focus (typing reaches it)."""
+    await until(pilot, lambda: getattr(pilot.app.focused, "id", None) == "unlock-key")
+
+
 async def open_today(pilot) -> None:
     await until(pilot, lambda: pilot.app.screen.id == "today" and pilot.app.screen.items)
 
@@ -56,7 +61,7 @@ async def open_today(pilot) -> None:
 async def test_unlock_refuses_a_wrong_key_then_opens_with_the_right_one(make_app, cli):
     app = make_app(key=None)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+        await key_field_ready(pilot)
         assert app.screen.id == "unlock"
         await type_text(pilot, "not-the-key")
         await pilot.press("enter")
@@ -89,6 +94,7 @@ async def test_idle_lock_hides_everything_until_the_key_in_use_is_typed(make_app
     async with app.run_test(size=(80, 24)) as pilot:
         await open_today(pilot)
         await until(pilot, lambda: app.locked)
+        await key_field_ready(pilot)
         assert app.screen.id == "unlock" and app.screen.store is app.store
         # Nothing of the screens underneath is visible, and their keys are dead.
         assert "Overdue" not in "".join(str(s.render()) for s in app.screen.query("Static"))
@@ -741,7 +747,7 @@ async def test_the_demo_lock_screen_says_where_the_demo_key_is(make_app, cli):
         await open_today(pilot)
         await until(pilot, lambda: app.demo_key is not None)
         app.lock()
-        await until(pilot, lambda: app.screen.id == "unlock" and app.screen.query("#unlock-key"))
+        await key_field_ready(pilot)
         text = str(app.screen.query_one("#unlock-demo").render())
         assert text == (
             f"This is a demo store. Its key is in {beside} (e.g. cat {beside}, then paste it here)."
@@ -766,7 +772,7 @@ async def test_a_store_that_is_not_a_demo_gets_no_key_hint(cli, tmp_path):
         await settle(pilot)
         assert app.demo_key is None
         app.lock()
-        await until(pilot, lambda: app.screen.id == "unlock" and app.screen.query("#unlock-key"))
+        await key_field_ready(pilot)
         assert not app.screen.query("#unlock-demo")
 
 
@@ -789,10 +795,10 @@ async def test_overview_and_history_show_where_a_discharge_came_from(make_app, w
     async with app.run_test(size=(80, 24)) as pilot:
         await open_today(pilot)
         await open_patient(pilot, "DEMO-000003")
-        call = next(f for f in t["followups"] if f["kind"] == "transition_call")
+        due = {f["kind"]: f["due_on"].isoformat() for f in t["followups"]}
         line = (
             "2026-11-21 from Riverside General: COPD exacerbation"
-            f" · call due {call['due_on'].isoformat()}"
+            f" · call due {due['transition_call']} · visit due {due['transition_visit']}"
         )
         assert discharge_line(app.screen.data["transitions"][0]) == line
         overview = app.screen.query_one("#overview")

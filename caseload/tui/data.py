@@ -152,7 +152,7 @@ class Store:
                 "team": careteam.list_members(s, external_id),
                 "referrals": referrals.list_referrals(s, external_id),
                 "history": audit.list_events(s, patient_id=row.id, limit=500),
-                "transitions": transitions.pending_calls(s, external_id, include_done=True),
+                "transitions": transitions.listing(s, external_id),
             }
 
     def followup(self, followup_id: int) -> dict:

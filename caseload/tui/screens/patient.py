@@ -179,7 +179,7 @@ class PatientScreen(Screen[None]):
             ),
             keys=[str(r["id"]) for r in d["referrals"]],
         )
-        by_id = {str(t["transition_id"]): t for t in transitions}
+        by_id = {str(t["id"]): t for t in transitions}
         self._fill(
             "history",
             (

@@ -24,13 +24,19 @@ from caseload.tui.messages import Failed, Loaded
 from caseload.tui.widgets.worker import load
 
 
+class KeyField(Input):
+    """The key field takes the focus as soon as it exists: the screen's own Mount can
+    come before the box's children are mounted (seen when the app locked itself), so
+    focusing it from there could miss it and leave the typed key going nowhere."""
+
+    def on_mount(self) -> None:
+        self.focus()
+
+
 class UnlockScreen(Screen[Any]):
     """Dismisses with the opened Store (``store`` None) or the typed Key (relock)."""
 
     BINDINGS: ClassVar = [Binding("ctrl+q", "app.quit", "Quit", priority=True)]
-    # Focused when the screen shows: a Mount handler could run before the box's children
-    # were mounted (seen when the app locked itself) and not find the field.
-    AUTO_FOCUS = "#unlock-key"
 
     def __init__(
         self,
@@ -62,7 +68,7 @@ class UnlockScreen(Screen[Any]):
                     markup=False,
                 )
             yield Label("Key, passphrase or recovery key:")
-            yield Input(password=True, id="unlock-key")
+            yield KeyField(password=True, id="unlock-key")
             yield Static(self.error or "", id="unlock-error")
             yield Static("Enter to unlock · Ctrl+Q to quit", id="unlock-help")
 

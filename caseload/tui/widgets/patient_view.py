@@ -50,16 +50,30 @@ def hang(prefix: str, text: str | Text, style: str = "") -> Table:
     return grid
 
 
+def _step(t: Mapping, step: str, name: str) -> str:
+    """A transition's call or visit (``transitions.listing`` keys): due, done or cancelled."""
+    status = t.get(f"{step}_status")
+    if status is None:
+        return ""
+    if status == "done":
+        return f"{name} done {day(t.get(f'{step}_done_on'))}".strip()
+    if status == "cancelled":
+        return f"{name} cancelled"
+    return f"{name} due {day(t.get(f'{step}_due_on'))}"
+
+
 def discharge_line(t: Mapping) -> str:
-    """One hospital discharge: when, where from, why, and its transition call."""
+    """One hospital discharge: when, where from, why, and its call and visit."""
     where = t.get("facility") or "facility not recorded"
     if t.get("setting") and t.get("setting") != "inpatient":
         where += f" ({label(t['setting'])})"
     reason = f": {t['reason']}" if t.get("reason") else ""
-    call = "call done" if t.get("call_status") == "done" else f"call due {day(t.get('due_on'))}"
-    if t.get("call_status") == "cancelled":
-        call = "call cancelled"
-    return f"{day(t.get('discharged_on'))} from {where}{reason} · {call}"
+    steps = (
+        _step(t, "call", "call"),
+        _step(t, "visit", "visit"),
+        _step(t, "followup_call", "follow-up call"),
+    )
+    return " · ".join((f"{day(t.get('discharged_on'))} from {where}{reason}", *filter(None, steps)))
 
 
 def overview(p: dict, transitions: Iterable[Mapping] = ()) -> Group:
@@ -81,10 +95,8 @@ def overview(p: dict, transitions: Iterable[Mapping] = ()) -> Group:
         ("Enrolled", day(p.get("enrolled_on"))),
         ("Status", status),
     ]
-    latest_first = sorted(
-        transitions, key=lambda t: t.get("discharged_on") or date.min, reverse=True
-    )
-    rows += [("Left hospital", discharge_line(t)) for t in latest_first]
+    # transitions.listing gives them newest first.
+    rows += [("Left hospital", discharge_line(t)) for t in transitions]
     rows.append(("Notes", p.get("notes")))
     return Group(
         *(hang(f"{k + ':':<{LABEL_WIDTH}}", str(v)) for k, v in rows if v not in (None, ""))
