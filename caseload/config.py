@@ -33,6 +33,9 @@ class Config:
     printouts: str = ""
     # Follow-up windows per kind: days shown before due, days after due until missed.
     windows: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # `caseload due` leaves off items overdue by more than this many days, and says
+    # how many it left off ([due] overdue_days; 0 lists every overdue item).
+    due_overdue_days: int = 90
     # Raw sections for the features that own them ([reminders], [smtp], ...).
     raw: dict = field(default_factory=dict)
 
@@ -58,7 +61,7 @@ MAX_WINDOW_DAYS = 60
 
 
 def _parse(data: dict, path: Path) -> Config:
-    for section in ("caseload", "windows", "reminders", "smtp"):
+    for section in ("caseload", "windows", "reminders", "smtp", "due"):
         if not isinstance(data.get(section, {}), dict):
             raise ValueError(f"[{section}] must be a table")
     general = data.get("caseload", {})
@@ -75,7 +78,11 @@ def _parse(data: dict, path: Path) -> Config:
         raise ValueError("holidays must be a list of dates")
     for d in holidays:
         date.fromisoformat(str(d))  # a bad date fails here, not in the middle of a command
+    overdue_days = int(data.get("due", {}).get("overdue_days", 90))
+    if overdue_days < 0:
+        raise ValueError("[due] overdue_days must be 0 (all) or more")
     return Config(
+        due_overdue_days=overdue_days,
         coordinator_name=str(general.get("coordinator_name", "")),
         coordinator_phone=str(general.get("coordinator_phone", "")),
         idle_lock_minutes=int(general.get("idle_lock_minutes", 10)),

@@ -26,6 +26,13 @@ def due(
     ctx: typer.Context,
     on: str = typer.Option(None, "--date", help="The day (default today); any date form."),
     days: int = typer.Option(0, "--days", min=0, help="Look ahead N days for 'Coming up'."),
+    overdue_days: int = typer.Option(
+        None,
+        "--overdue-days",
+        min=0,
+        help="Leave off items overdue more than N days, counted in a note "
+        "(default [due] overdue_days, 90; 0 lists all).",
+    ),
     fmt: DueFormat = typer.Option(DueFormat.text, "--format", "-f", help="Output format."),
     redacted: bool = typer.Option(
         False, "--redact", help="Initials instead of names; phone numbers masked."
@@ -52,6 +59,8 @@ def due(
         windows=cfg.windows,
         redacted=redacted,
         coordinator=cfg.coordinator_name,
+        overdue_days=cfg.due_overdue_days if overdue_days is None else overdue_days,
+        note=lambda line: typer.echo(line, err=True),
     )
 
 

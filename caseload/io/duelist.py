@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import csv
 import textwrap
+from dataclasses import dataclass
 from datetime import date
 from typing import TextIO
 
 from caseload.io import jsonarray
 from caseload.io.tables import Col, cells, dropped_note, fit, render, width_for
 from caseload.services.duelist import DueList, redact
+from caseload.services.duelist_sql import hidden_note
 
 FORMATS = ("text", "table", "csv", "json", "markdown")
 WIDTH = 80
@@ -58,8 +60,16 @@ def prepared(due: DueList, redacted: bool) -> list[dict]:
 
 
 def write(
-    due: DueList, fmt: str, out: TextIO, *, redacted: bool = False, coordinator: str = ""
+    due: DueList,
+    fmt: str,
+    out: TextIO,
+    *,
+    redacted: bool = False,
+    coordinator: str = "",
+    hidden: int = 0,
 ) -> None:
+    """The long-hand writers, from a built DueList (the TUI's, the reminder digest's, the
+    markdown and table formats'; the reference the fast path is tested against)."""
     items = prepared(due, redacted)
     if fmt == "json":
         jsonarray.write(out, (_json_item(i) for i in items))
@@ -69,13 +79,29 @@ def write(
         for i in items:
             w.writerow(["" if i.get(k) is None else _csv_cell(_plain(i.get(k))) for k in CSV_KEYS])
     elif fmt == "markdown":
-        _markdown(due, items, out, coordinator)
+        _markdown(due, items, out, coordinator, hidden)
     elif fmt == "text":
-        _text(due, items, out, coordinator)
+        _text_header(out, due.day, due.days, due.counts(), coordinator, hidden)
+        by_status = {s: [i for i in items if i["status"] == s] for s, _ in SECTIONS}
+        _text_sections(out, due.day, {s: [(None, None, i) for i in v] for s, v in by_status.items()})
     elif fmt == "table":
+        if hidden:
+            out.write(hidden_note(hidden) + "\n")
         _table(due, items, out)
     else:
         raise ValueError(f"unknown due-list format {fmt!r}")
+
+
+@dataclass
+class Printed:
+    """What `produce` wrote: the list's length and counts, and how many it kept off."""
+
+    total: int
+    counts: dict[str, int]
+    hidden: int
+
+
+FAST = ("json", "csv", "text")
 
 
 def produce(
@@ -89,15 +115,30 @@ def produce(
     windows=None,
     redacted: bool = False,
     coordinator: str = "",
-) -> DueList:
+    overdue_days: int | None = None,
+    note=None,
+) -> Printed:
     """Build, audit and write the due list: the one path for `caseload due` and the TUI.
 
-    The audit event is recorded before anything is written, so a store too busy to
-    record it prints nothing. ``open_stream()`` returns ``(stream, close_it)``.
+    json, csv and text come from the SQL-scored rows (io.duelist_fast); table and
+    markdown from ``duelist.build``. The audit event is recorded before anything is
+    written, so a store too busy to record it prints nothing. ``open_stream()``
+    returns ``(stream, close_it)``. Items overdue by more than ``overdue_days`` are
+    left off and counted: in the header of text/table/markdown, and through
+    ``note(line)`` (the CLI: stderr) for json and csv, whose stdout stays exact.
     """
-    from caseload.services import auditchain, duelist
+    from caseload.io import duelist_fast as fast
+    from caseload.services import auditchain, duelist, duelist_sql
 
-    result = duelist.build(conn, day, days, windows=windows)
+    hidden = duelist_sql.older_overdue(conn, day, overdue_days)
+    if fmt in FAST:
+        rows = getattr(fast, f"{fmt}_rows")(
+            conn, day, days, overdue_days, windows, redacted=redacted
+        )
+        counts, total, result = fast.counts(rows), len(rows), None
+    else:
+        result = duelist.build(conn, day, days, windows=windows, overdue_days=overdue_days)
+        counts, total = result.counts(), len(result.items)
     auditchain.append_raw(
         conn,
         "duelist.export" if exported else "duelist.print",
@@ -106,18 +147,36 @@ def produce(
         format=fmt,
         redacted=redacted,
         days=days,
-        items=len(result.items),
-        **result.counts(),
+        items=total,
+        **counts,
     )
     stream, close_it = open_stream()
     try:
-        write(result, fmt, stream, redacted=redacted, coordinator=coordinator)
+        if fmt == "json":
+            fast.write_json(rows, stream)
+        elif fmt == "csv":
+            fast.write_csv(rows, stream, CSV_KEYS)
+        elif fmt == "text":
+            _text_header(stream, day, days, counts, coordinator, hidden)
+            _text_sections(stream, day, _fast_sections(rows, fast))
+        else:
+            write(result, fmt, stream, redacted=redacted, coordinator=coordinator, hidden=hidden)
     finally:
         if close_it:
             stream.close()
         else:
             stream.flush()
-    return result
+    if hidden and fmt in ("json", "csv") and note is not None:
+        note(hidden_note(hidden))
+    return Printed(total, counts, hidden)
+
+
+def _fast_sections(rows: list, fast) -> dict[str, list]:
+    """(head, detail, item-or-row) per section; the long hand fills in a missing line."""
+    out: dict[str, list] = {s: [] for s, _ in SECTIONS}
+    for row in rows:
+        out[fast.RANKS[row[0]]].append((row[1], row[2], row))
+    return out
 
 
 def _csv_cell(value) -> str:
@@ -155,38 +214,52 @@ def _flag(i: dict, day: date) -> str:
     return "due " + i["due_on"].strftime("%a %d %b")
 
 
-def _text(due: DueList, items: list[dict], out: TextIO, coordinator: str) -> None:
-    counts = due.counts()
-    title = f"Due list for {due.day.strftime('%A %d %B %Y')}"
+def _text_header(out: TextIO, day: date, days: int, counts, coordinator: str, hidden: int):
+    title = f"Due list for {day.strftime('%A %d %B %Y')}"
     right = f"Coordinator: {coordinator}" if coordinator else ""
     if cells(title) + 1 + cells(right) <= WIDTH:
         out.write((title + " " * (WIDTH - cells(title) - cells(right)) + right).rstrip() + "\n")
     else:
         out.write(title + "\n" + fit(right, WIDTH).rstrip() + "\n")
-    ahead = f" (next {due.days} days)" if due.days else ""
+    ahead = f" (next {days} days)" if days else ""
     out.write(
         f"Overdue {counts['overdue']} · Due today {counts['due']} · Coming up {counts['upcoming']}{ahead}\n"
     )
+    if hidden:
+        out.write("\n".join(textwrap.wrap(hidden_note(hidden), WIDTH)) + "\n")
     out.write("=" * WIDTH + "\n")
+
+
+def _text_item(i: dict, day: date) -> list[str]:
+    """The two (or more, when wrapped) printout lines of one item."""
+    head = "[ ] " + fit(_name(i), 32) + " " + fit(i.get("phone") or "no phone", 18) + " "
+    head += fit(i.get("language") or "", 4) + " " + _flag(i, day).rjust(19)
+    last = i["last_contact_on"].isoformat() if i.get("last_contact_on") else "never"
+    detail = (
+        f"{i['kind'].replace('_', ' ')}: {i['title']} · due {i['due_on'].isoformat()}"
+        f" · last contact {last} · {i['patient_external_id']}"
+    )
+    return [fit(head, WIDTH).rstrip(), *_wrap(detail, "    ")]
+
+
+def _text_sections(out: TextIO, day: date, sections: dict[str, list]) -> None:
+    """Each section's items: (head, detail, item) with the lines already made (the SQL path),
+    or None where the long hand makes them from the item (a dict, or a fast row)."""
+    from caseload.io.duelist_fast import item as fast_item
+
+    lines: list[str] = []
     for status, heading in SECTIONS:
-        section = [i for i in items if i["status"] == status]
-        out.write(
-            f"\n{heading} ({len(section)})\n" + "-" * cells(f"{heading} ({len(section)})") + "\n"
-        )
+        section = sections[status]
+        lines.append(f"\n{heading} ({len(section)})\n" + "-" * cells(f"{heading} ({len(section)})"))
         if not section:
-            out.write("  nothing\n")
-        for i in section:
-            head = "[ ] " + fit(_name(i), 32) + " " + fit(i.get("phone") or "no phone", 18) + " "
-            head += fit(i.get("language") or "", 4) + " " + _flag(i, due.day).rjust(19)
-            out.write(fit(head, WIDTH).rstrip() + "\n")
-            last = i["last_contact_on"].isoformat() if i.get("last_contact_on") else "never"
-            detail = (
-                f"{i['kind'].replace('_', ' ')}: {i['title']} · due {i['due_on'].isoformat()}"
-                f" · last contact {last} · {i['patient_external_id']}"
-            )
-            for line in _wrap(detail, "    "):
-                out.write(line + "\n")
-    out.write("\n")
+            lines.append("  nothing")
+        for head, detail, i in section:
+            if head is not None and detail is not None:
+                lines.append(head)
+                lines.append(detail)
+            else:
+                lines.extend(_text_item(i if isinstance(i, dict) else fast_item(i), day))
+    out.write("\n".join(lines) + "\n\n")
 
 
 # --- table and markdown ------------------------------------------------------------------
@@ -247,7 +320,7 @@ def _md(text: object) -> str:
     return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
 
 
-def _markdown(due: DueList, items: list[dict], out: TextIO, coordinator: str) -> None:
+def _markdown(due: DueList, items: list[dict], out: TextIO, coordinator: str, hidden: int) -> None:
     counts = due.counts()
     out.write(f"# Due list for {due.day.isoformat()}\n\n")
     if coordinator:
@@ -255,6 +328,8 @@ def _markdown(due: DueList, items: list[dict], out: TextIO, coordinator: str) ->
     out.write(
         f"Overdue {counts['overdue']} · Due today {counts['due']} · Coming up {counts['upcoming']}\n"
     )
+    if hidden:
+        out.write(f"\n{hidden_note(hidden)}\n")
     for status, heading in SECTIONS:
         section = [i for i in items if i["status"] == status]
         out.write(f"\n## {heading} ({len(section)})\n\n")

@@ -51,6 +51,7 @@ def _query(overrides: Mapping[str, tuple[int, int]]) -> str:
       JOIN patient p ON p.id = f.patient_id
      WHERE f.status = 'open'
        AND f.due_on <= :horizon
+       AND (:oldest IS NULL OR f.due_on >= :oldest)
        AND (f.due_on <= :lookahead
             OR julianday(f.due_on) - julianday(:today) <= {before})
        AND p.status = 'active'
@@ -83,8 +84,14 @@ def build(
     days: int = 0,
     *,
     windows: Mapping[str, tuple[int, int]] | None = None,
+    overdue_days: int | None = None,
 ) -> DueList:
-    """The due list for ``day`` with ``days`` of look-ahead, ordered by status then score."""
+    """The due list for ``day`` with ``days`` of look-ahead, ordered by status then score.
+
+    ``overdue_days`` (when not None or 0) leaves off items overdue by more than that
+    many days (``duelist_sql.older_overdue`` counts them). This is the long hand, item
+    by item through ``schedule``; ``duelist_sql`` is the same list scored in SQL.
+    """
     if days < 0:
         raise ValueError("days must be >= 0")
     lookahead = day + timedelta(days=days)
@@ -95,6 +102,7 @@ def build(
             "horizon": horizon.isoformat(),
             "lookahead": lookahead.isoformat(),
             "today": day.isoformat(),
+            "oldest": (day - timedelta(days=overdue_days)).isoformat() if overdue_days else None,
         },
     ).fetchall()
     items = []

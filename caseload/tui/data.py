@@ -213,7 +213,7 @@ class Store:
                 windows=getattr(self.config, "windows", None),
                 coordinator=getattr(self.config, "coordinator_name", ""),
             )
-        return made[0], len(result.items)
+        return made[0], result.total
 
 
 # A printout never replaces another: past this many of one name, something is wrong.
