@@ -128,7 +128,9 @@ def main() -> None:
 
 
 def profile(cmd: list[str]) -> None:
-    imp = subprocess.run([sys.executable, "-X", "importtime", *cmd[1:]], capture_output=True, text=True)
+    imp = subprocess.run(
+        [sys.executable, "-X", "importtime", *cmd[1:]], capture_output=True, text=True
+    )
     lines = [ln for ln in imp.stderr.splitlines() if ln.startswith("import time:")]
     top = sorted(lines[1:], key=lambda ln: int(ln.split("|")[1]), reverse=True)[:12]
     print("slowest imports (cumulative µs):")

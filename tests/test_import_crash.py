@@ -22,6 +22,7 @@ def test_sigkill_midway_leaves_the_store_as_it_was(cli, tmp_path, read):
         w.writerow(["external_id", "given_name", "family_name", "phone", "notes"])
         for i in range(200_000):
             w.writerow([f"K{i:07d}", f"Given{i % 97}", f"Family{i % 89}", f"0{i:09d}", "n" * 40])
+
     def events():  # what the store recorded, less the listings this test itself makes
         with read() as s:
             return [e for e in audit.list_events(s) if e["entity"] != "printout"]

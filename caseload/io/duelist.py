@@ -83,7 +83,9 @@ def write(
     elif fmt == "text":
         _text_header(out, due.day, due.days, due.counts(), coordinator, hidden)
         by_status = {s: [i for i in items if i["status"] == s] for s, _ in SECTIONS}
-        _text_sections(out, due.day, {s: [(None, None, i) for i in v] for s, v in by_status.items()})
+        _text_sections(
+            out, due.day, {s: [(None, None, i) for i in v] for s, v in by_status.items()}
+        )
     elif fmt == "table":
         if hidden:
             out.write(hidden_note(hidden) + "\n")

@@ -177,7 +177,9 @@ def text_rows(conn, day, days, overdue_days=None, windows=None, *, redacted=Fals
 
 def item(row) -> dict:
     """A text row's fields as the item dict the long-hand writer takes."""
-    _rank, _h, _d, fid, ext, name, pref, title, kind, due_on, d, missed, phone, lang, risk, last = row
+    _rank, _h, _d, fid, ext, name, pref, title, kind, due_on, d, missed, phone, lang, risk, last = (
+        row
+    )
     return {
         "followup_id": fid,
         "patient_external_id": ext,

@@ -43,9 +43,7 @@ def _search_keys(given, family, preferred) -> list[str]:
     if len(keys) != len(given):
         keys = [f"{fold(f)} {fold(g)}" for f, g in zip(family, given, strict=True)]
     if any(preferred):
-        keys = [
-            k if p is None else f"{k} {fold(p)}" for k, p in zip(keys, preferred, strict=True)
-        ]
+        keys = [k if p is None else f"{k} {fold(p)}" for k, p in zip(keys, preferred, strict=True)]
     return keys
 
 

@@ -58,9 +58,9 @@ def scored_sql(overrides: Mapping[str, tuple[int, int]] | None) -> str:
     before = _window_sql("f.window_before", 0, overrides)
     after = _window_sql("f.window_after", 1, overrides)
     # diff is the signed day difference (today - due); the outer query clamps it.
-    # "LIMIT -1 OFFSET 0" keeps SQLite from flattening each subquery into the one
-    # above it, which would evaluate every column again at each mention (the
-    # score and the reasons mention diff and since a dozen times).
+    # "LIMIT -1 OFFSET 0" keeps SQLite from flattening this subquery into the one
+    # above it, which would evaluate each column again at every mention: the score
+    # and the reasons mention `since` (a local-time conversion) half a dozen times.
     base = f"""
     SELECT f.id AS id, p.external_id AS ext, p.given_name || ' ' || p.family_name AS name,
            p.preferred_name AS pref, f.title AS title, f.kind AS kind,
@@ -79,7 +79,7 @@ def scored_sql(overrides: Mapping[str, tuple[int, int]] | None) -> str:
        AND (f.due_on <= :lookahead
             OR julianday(f.due_on) - julianday(:today) <= {before})
        AND p.status = 'active'
-     
+     LIMIT -1 OFFSET 0
     """
     rp = _points("risk", schedule.RISK_POINTS)
     kp = _points("kind", schedule.KIND_POINTS)
@@ -108,7 +108,6 @@ def scored_sql(overrides: Mapping[str, tuple[int, int]] | None) -> str:
            {rp} + {kp} + {pp} + {op} + {tp} + {np_} AS score,
            '[' || rtrim({reasons}, ',') || ']' AS reasons
       FROM ({base})
-     
     """
 
 

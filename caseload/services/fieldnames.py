@@ -33,7 +33,17 @@ PATIENT_REQUIRED = ("external_id", "given_name", "family_name")
 
 # Letters NFKD does not take apart: folded by hand so "Łukasz" is found as "lukasz".
 _FOLD_EXTRA = str.maketrans(
-    {"ß": "ss", "ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ð": "d", "þ": "th", "\u0131": "i"}
+    {
+        "ß": "ss",
+        "ł": "l",
+        "đ": "d",
+        "ø": "o",
+        "æ": "ae",
+        "œ": "oe",
+        "ð": "d",
+        "þ": "th",
+        "\u0131": "i",
+    }
 )
 
 

@@ -72,8 +72,7 @@ def upgrade() -> None:
 
     conn = op.get_bind()
     count, head = conn.exec_driver_sql(
-        "SELECT count(*), (SELECT hash FROM audit_event ORDER BY id DESC LIMIT 1) "
-        "FROM audit_event"
+        "SELECT count(*), (SELECT hash FROM audit_event ORDER BY id DESC LIMIT 1) FROM audit_event"
     ).one()
     conn.exec_driver_sql(
         "INSERT INTO store_meta (key, value) VALUES ('audit_count', ?)", (str(count),)
@@ -106,9 +105,17 @@ def downgrade() -> None:
     with op.batch_alter_table("followup", schema=None) as batch_op:
         batch_op.drop_column("unable_reason")
     with op.batch_alter_table("transition", schema=None) as batch_op:
-        batch_op.drop_index("ix_transition_visit_key", sqlite_where=sa.text("visit_key IS NOT NULL"))
+        batch_op.drop_index(
+            "ix_transition_visit_key", sqlite_where=sa.text("visit_key IS NOT NULL")
+        )
         for name in (
-            "updated_at", "visit_key", "source", "disposition", "admitted_at", "status", "setting"
+            "updated_at",
+            "visit_key",
+            "source",
+            "disposition",
+            "admitted_at",
+            "status",
+            "setting",
         ):
             batch_op.drop_column(name)
         batch_op.alter_column("discharged_on", existing_type=sa.Date(), nullable=False)
