@@ -134,9 +134,7 @@ def produce(
 
     hidden = duelist_sql.older_overdue(conn, day, overdue_days)
     if fmt in FAST:
-        rows = getattr(fast, f"{fmt}_rows")(
-            conn, day, days, overdue_days, windows, redacted=redacted
-        )
+        rows = fast_rows(conn, fmt, day, days, overdue_days, windows, redacted=redacted)
         counts, total, result = fast.counts(rows), len(rows), None
     else:
         result = duelist.build(conn, day, days, windows=windows, overdue_days=overdue_days)
@@ -154,13 +152,8 @@ def produce(
     )
     stream, close_it = open_stream()
     try:
-        if fmt == "json":
-            fast.write_json(rows, stream)
-        elif fmt == "csv":
-            fast.write_csv(rows, stream, CSV_KEYS)
-        elif fmt == "text":
-            _text_header(stream, day, days, counts, coordinator, hidden)
-            _text_sections(stream, day, _fast_sections(rows, fast))
+        if fmt in FAST:
+            write_fast(rows, fmt, stream, day, days, coordinator=coordinator, hidden=hidden)
         else:
             write(result, fmt, stream, redacted=redacted, coordinator=coordinator, hidden=hidden)
     finally:
@@ -171,6 +164,28 @@ def produce(
     if hidden and fmt in ("json", "csv") and note is not None:
         note(hidden_note(hidden))
     return Printed(total, counts, hidden)
+
+
+def fast_rows(conn, fmt: str, day: date, days: int, overdue_days, windows, *, redacted=False):
+    """The SQL-built rows of a json, csv or text list (io.duelist_fast)."""
+    from caseload.io import duelist_fast as fast
+
+    return getattr(fast, f"{fmt}_rows")(conn, day, days, overdue_days, windows, redacted=redacted)
+
+
+def write_fast(
+    rows: list, fmt: str, out: TextIO, day: date, days: int, *, coordinator="", hidden=0
+) -> None:
+    """Write ``fast_rows``: the same bytes as ``write`` of the built list (json: same values)."""
+    from caseload.io import duelist_fast as fast
+
+    if fmt == "json":
+        fast.write_json(rows, out)
+    elif fmt == "csv":
+        fast.write_csv(rows, out, CSV_KEYS)
+    else:
+        _text_header(out, day, days, fast.counts(rows), coordinator, hidden)
+        _text_sections(out, day, _fast_sections(rows, fast))
 
 
 def _fast_sections(rows: list, fast) -> dict[str, list]:

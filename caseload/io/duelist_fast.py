@@ -15,27 +15,51 @@ import io
 from datetime import date
 from typing import TextIO
 
-from caseload.services import duelist, duelist_sql
+from caseload.services import duelist_sql
 
 RANKS = ("overdue", "due", "upcoming")
 STATUS_SQL = "CASE rank WHEN 0 THEN 'overdue' WHEN 1 THEN 'due' ELSE 'upcoming' END"
 
 
-def _register(conn, redacted: bool) -> tuple[str, str, str]:
-    """The name, preferred-name and phone expressions (redacted through Python functions)."""
-    if not redacted:
-        return "name", "pref", "phone"
-    conn.create_function("cl_initials", 1, duelist.initials, deterministic=True)
-    conn.create_function("cl_mask_phone", 1, duelist.mask_phone, deterministic=True)
-    return "cl_initials(name)", "iif(pref <> '', cl_initials(pref), NULL)", "cl_mask_phone(phone)"
-
-
-def _rows(conn, select: str, day: date, days: int, overdue_days, windows) -> list:
-    sql = f"SELECT rank, {select} FROM ({duelist_sql.scored_sql(windows)}) {duelist_sql.ORDER}"
+def _rows(conn, select: str, day, days, overdue_days, windows, redacted, derived="") -> list:
+    """``select`` over the scored list, in list order. ``derived`` columns (``expr AS x``)
+    are computed once, in a level of their own, for a ``select`` that mentions them often."""
+    if redacted:
+        duelist_sql.register_redaction(conn)
+    inner = duelist_sql.scored_sql(windows, redacted)
+    if derived:
+        inner = f"SELECT *, {derived} FROM ({inner}) LIMIT -1 OFFSET 0"
+    sql = f"SELECT rank, {select} FROM ({inner}) {duelist_sql.ORDER}"
     return conn.execute(sql, duelist_sql.params(day, days, overdue_days)).fetchall()
 
 
-def counts(rows: list) -> dict[str, int]:
+class Joined:
+    """A whole list as one string (SQLite's ordered group_concat) and its counts: a 70k-item
+    list crosses into Python as one value instead of 70k rows."""
+
+    def __init__(self, text: str | None, counts: dict[str, int]) -> None:
+        self.text, self.counts = text, counts
+
+    def __len__(self) -> int:
+        return sum(self.counts.values())
+
+
+def _joined(conn, line: str, sep: str, day, days, overdue_days, windows, redacted) -> Joined:
+    if redacted:
+        duelist_sql.register_redaction(conn)
+    order = duelist_sql.ORDER.removeprefix("ORDER BY ")
+    sql = (
+        f"SELECT group_concat({line}, {sep} ORDER BY {order}), "
+        "total(rank = 0), total(rank = 1), total(rank = 2) "
+        f"FROM ({duelist_sql.scored_sql(windows, redacted)})"
+    )
+    text, *n = conn.execute(sql, duelist_sql.params(day, days, overdue_days)).fetchone()
+    return Joined(text, dict(zip(RANKS, map(int, n), strict=True)))
+
+
+def counts(rows) -> dict[str, int]:
+    if isinstance(rows, Joined):
+        return rows.counts
     c = dict.fromkeys(RANKS, 0)
     for rank, *_ in rows:
         c[RANKS[rank]] += 1
@@ -46,7 +70,7 @@ def counts(rows: list) -> dict[str, int]:
 
 
 def json_rows(conn, day, days, overdue_days=None, windows=None, *, redacted=False) -> list:
-    name, _pref, phone = _register(conn, redacted)
+    name, phone = "name", "phone"
     # Two objects spliced around the boolean, and the reasons (already JSON text)
     # spliced at the end: json() would parse each again, a third of the query's time.
     head = f"""json_object(
@@ -59,74 +83,71 @@ def json_rows(conn, day, days, overdue_days=None, windows=None, *, redacted=Fals
         f"rtrim({head}, '}}') || iif(missed, ',\"missed\":true,', ',\"missed\":false,') "
         f"|| ltrim(rtrim({tail}, '}}'), '{{') || ',\"priority_reasons\":' || reasons || '}}'"
     )
-    return _rows(conn, obj, day, days, overdue_days, windows)
+    return _joined(conn, obj, "',' || char(10) || ' '", day, days, overdue_days, windows, redacted)
 
 
-def write_json(rows: list, out: TextIO) -> None:
+def write_json(rows: Joined, out: TextIO) -> None:
     """The same array shape as io.jsonarray: one object per line."""
-    if not rows:
+    if not rows.text:
         out.write("[]\n")
         return
     out.write("[\n ")
-    out.write(",\n ".join([r[1] for r in rows]))
+    out.write(rows.text)
     out.write("\n]\n")
 
 
 # --- CSV ----------------------------------------------------------------------------
 
 
-def _quote_chars() -> tuple[str, ...]:
+def _quote_chars() -> str:
     """The characters that make csv.writer (QUOTE_MINIMAL, "\\n" line ends) quote a cell,
     probed once: Python versions differ on a lone carriage return."""
     probe = io.StringIO()
     csv.writer(probe, lineterminator="\n").writerow(["a\rb"])
-    return (",", '"', "\n") + (("\r",) if probe.getvalue().startswith('"') else ())
+    return ',"\n' + ("\r" if probe.getvalue().startswith('"') else "")
 
 
-def _cell(expr: str, *, neutralise: bool = True, quote: tuple[str, ...] = ()) -> str:
-    """A CSV cell as io.duelist writes it: NULL as '', formula starts defused, then quoted."""
-    text = f"CAST({expr} AS TEXT)"
-    if neutralise:
-        text = (
-            f"iif(substr({text}, 1, 1) IN ('=', '+', '-', '@', char(9), char(13)), "
-            f"'''' || {text}, {text})"
-        )
-    if quote:
-        test = " OR ".join(f"instr({text}, {_sql_char(c)})" for c in quote)
-        text = f"iif({test}, '\"' || replace({text}, '\"', '\"\"') || '\"', {text})"
-    return f"coalesce({text}, '')"
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
-def _sql_char(c: str) -> str:
-    return {"\n": "char(10)", "\r": "char(13)", "'": "''''"}.get(c, f"'{c}'")
+STARTS = "=+@\t\r-"  # io.duelist._csv_cell's formula starts ('-' last: literal in a GLOB set)
+
+
+def _cell(x: str, quote: str) -> str:
+    """A text CSV cell as io.duelist writes it: NULL as '', a formula start defused with
+    an apostrophe, then quoted as csv.writer would. Two GLOBs let the common cell through."""
+    first = ", ".join(_lit(c) for c in STARTS)
+    v = f"iif(substr({x}, 1, 1) IN ({first}), '''' || {x}, {x})"
+    test = " OR ".join(f"instr({v}, {_lit(c)})" for c in quote)
+    quoted = f"""iif({test}, '"' || replace({v}, '"', '""') || '"', {v})"""
+    return (
+        f"CASE WHEN {x} IS NULL THEN '' WHEN {x} GLOB {_lit('*[' + quote + ']*')}"
+        f" OR {x} GLOB {_lit('[' + STARTS + ']*')} THEN {quoted} ELSE {x} END"
+    )
 
 
 def csv_rows(conn, day, days, overdue_days=None, windows=None, *, redacted=False) -> list:
-    name, _pref, phone = _register(conn, redacted)
     q = _quote_chars()
     cells = [
-        _cell("id", neutralise=False),
-        _cell("ext", quote=q),
-        _cell(name, quote=q),
-        _cell("title", quote=q),
-        _cell("kind", quote=q),
-        _cell("due_on", neutralise=False),
-        _cell(STATUS_SQL, neutralise=False),
-        _cell("d", neutralise=False),
+        "id",
+        *(_cell(c, q) for c in ("ext", "name", "title", "kind")),
+        "due_on",
+        STATUS_SQL,
+        "d",
         "iif(missed, 'yes', 'no')",
-        _cell(phone, quote=q),
-        _cell("language", quote=q),
-        _cell("risk", quote=q),
-        _cell("last_on", neutralise=False),
-        _cell("score"),
+        *(_cell(c, q) for c in ("phone", "language", "risk")),
+        "coalesce(last_on, '')",
+        "iif(score < 0, '''' || score, score)",
     ]
-    return _rows(conn, " || ',' || ".join(cells), day, days, overdue_days, windows)
+    line = " || ',' || ".join(cells)
+    return _joined(conn, line, "char(10)", day, days, overdue_days, windows, redacted)
 
 
-def write_csv(rows: list, out: TextIO, header: tuple[str, ...]) -> None:
+def write_csv(rows: Joined, out: TextIO, header: tuple[str, ...]) -> None:
     out.write(",".join(header) + "\n")
-    if rows:
-        out.write("\n".join([r[1] for r in rows]))
+    if rows.text:
+        out.write(rows.text)
         out.write("\n")
 
 
@@ -145,34 +166,38 @@ def _fit(expr: str, width: int) -> str:
 
 def text_rows(conn, day, days, overdue_days=None, windows=None, *, redacted=False) -> list:
     """(rank, head line or NULL, detail line or NULL, then the item's fields for the long hand)."""
-    name, pref, phone = _register(conn, redacted)
-    shown = f"iif(pref <> '', {name} || ' (' || {pref} || ')', {name})"
-    ph = f"coalesce({phone}, 'no phone')"
-    lang = "coalesce(language, '')"
     flag = (
         "CASE rank WHEN 0 THEN d || 'd overdue' || iif(missed, ' MISSED', '') "
         "WHEN 1 THEN 'due today' ELSE 'due ' "
         f"|| substr({_DAYS}, 1 + 3 * strftime('%w', due_on), 3) || ' ' || strftime('%d', due_on)"
         f" || ' ' || substr({_MONTHS}, 3 * strftime('%m', due_on) - 2, 3) END"
     )
-    head = (
-        f"iif({_ASCII.format(shown)} AND {_ASCII.format(ph)} AND {_ASCII.format(lang)}"
-        f" AND length({flag}) <= 19, rtrim(printf('[ ] %-32s %-18s %-4s %19s', "
-        f"{_fit(shown, 32)}, {_fit(ph, 18)}, {_fit(lang, 4)}, {flag}), ' '), NULL)"
-    )
-    detail_text = (
+    derived = (
+        "iif(pref <> '', name || ' (' || pref || ')', name) AS t_name, "
+        "coalesce(nullif(phone, ''), 'no phone') AS t_phone, "
+        "coalesce(language, '') AS t_lang, "
+        f"{flag} AS t_flag, "
         "replace(kind, '_', ' ') || ': ' || title || ' · due ' || due_on || ' · last contact '"
-        " || coalesce(last_on, 'never') || ' · ' || ext"
+        " || coalesce(last_on, 'never') || ' · ' || ext AS t_detail"
+    )
+    # Masked phones keep their bullets: one column each, like any ASCII character.
+    plain = (
+        f"{_ASCII.format('t_name')} AND t_phone NOT GLOB '*[^ -~•]*'"
+        f" AND {_ASCII.format('t_lang')} AND length(t_flag) <= 19"
+    )
+    head = (
+        f"iif({plain}, rtrim(printf('[ ] %!-32s %!-18s %!-4s %19s', "
+        f"{_fit('t_name', 32)}, {_fit('t_phone', 18)}, {_fit('t_lang', 4)}, t_flag), ' '), NULL)"
     )
     detail = (
-        f"iif({_ASCII.format('kind || title || ext')} AND length({detail_text}) <= 76"
-        f" AND substr(ext, -1) <> ' ', '    ' || {detail_text}, NULL)"
+        f"iif({_ASCII.format('kind || title || ext')} AND length(t_detail) <= 76"
+        " AND substr(ext, -1) <> ' ', '    ' || t_detail, NULL)"
     )
     select = (
-        f"{head}, {detail}, id, ext, {name}, {pref}, title, kind, due_on, d, missed, "
-        f"{phone}, language, risk, last_on"
+        f"{head}, {detail}, id, ext, name, pref, title, kind, due_on, d, missed, "
+        "phone, language, risk, last_on"
     )
-    return _rows(conn, select, day, days, overdue_days, windows)
+    return _rows(conn, select, day, days, overdue_days, windows, redacted, derived)
 
 
 def item(row) -> dict:

@@ -52,9 +52,17 @@ def _not_reached(since: str) -> str:
     )
 
 
-def scored_sql(overrides: Mapping[str, tuple[int, int]] | None) -> str:
-    """``SELECT … FROM followup JOIN patient`` for the list, with the columns listed above."""
+def scored_sql(overrides: Mapping[str, tuple[int, int]] | None, redacted: bool = False) -> str:
+    """``SELECT … FROM followup JOIN patient`` for the list, with the columns listed above.
+
+    ``redacted``: name, pref and phone come through the SQL functions ``cl_initials``
+    and ``cl_mask_phone``, which the caller registers (``register_redaction``)."""
     overrides = overrides or {}
+    name = "p.given_name || ' ' || p.family_name"
+    pref, phone = "p.preferred_name", "p.phone"
+    if redacted:
+        name = f"cl_initials({name})"
+        pref, phone = f"iif({pref} <> '', cl_initials({pref}), NULL)", f"cl_mask_phone({phone})"
     before = _window_sql("f.window_before", 0, overrides)
     after = _window_sql("f.window_after", 1, overrides)
     # diff is the signed day difference (today - due); the outer query clamps it.
@@ -62,12 +70,12 @@ def scored_sql(overrides: Mapping[str, tuple[int, int]] | None) -> str:
     # above it, which would evaluate each column again at every mention: the score
     # and the reasons mention `since` (a local-time conversion) half a dozen times.
     base = f"""
-    SELECT f.id AS id, p.external_id AS ext, p.given_name || ' ' || p.family_name AS name,
-           p.preferred_name AS pref, f.title AS title, f.kind AS kind,
+    SELECT f.id AS id, p.external_id AS ext, {name} AS name,
+           {pref} AS pref, f.title AS title, f.kind AS kind,
            substr(f.due_on, 1, 10) AS due_on,
            CAST(julianday(:today) - julianday(substr(f.due_on, 1, 10)) AS INTEGER) AS diff,
            {after} AS after, f.priority AS priority, f.transition_id AS transition_id,
-           p.phone AS phone, p.language AS language, p.risk AS risk,
+           {phone} AS phone, p.language AS language, p.risk AS risk,
            date(p.last_contact_at, 'localtime') AS last_on,
            CAST(julianday(:today) - julianday(date(p.last_reached_at, 'localtime')) AS INTEGER)
                AS since
@@ -112,6 +120,14 @@ def scored_sql(overrides: Mapping[str, tuple[int, int]] | None) -> str:
 
 
 ORDER = "ORDER BY rank, score DESC, due_on, id"
+
+
+def register_redaction(conn) -> None:
+    """The SQL functions a redacted ``scored_sql`` calls (duelist.initials, mask_phone)."""
+    from caseload.services.duelist import initials, mask_phone
+
+    conn.create_function("cl_initials", 1, initials, deterministic=True)
+    conn.create_function("cl_mask_phone", 1, mask_phone, deterministic=True)
 
 
 def params(day: date, days: int, overdue_days: int | None) -> dict:
