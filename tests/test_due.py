@@ -300,3 +300,76 @@ def test_last_contact_day_is_local_even_in_half_hour_zones(monkeypatch, zone, st
         monkeypatch.undo()
         time.tzset()
         duelist._LOCAL_DAYS.clear()
+
+
+NOTE = (
+    "1 older overdue items not shown "
+    "(see `caseload due --overdue-days 0` / `followups list --overdue`)"
+)
+
+
+def test_overdue_days_keeps_older_items_off_and_says_so(caseload):
+    """Old call is 10 days overdue, HI-1's call 3: --overdue-days 5 leaves the first off."""
+    every = json.loads(due(caseload, "--format", "json").stdout)
+    assert {i["title"] for i in every if i["status"] == "overdue"} == {
+        "Old call",
+        "Check blood sugar log and talk through the new insulin pen with her daughter",
+    }
+    for fmt in ("json", "csv"):
+        ran = due(caseload, "--format", fmt, "--overdue-days", "5")
+        assert ran.stderr.strip() == NOTE, fmt  # stdout stays exact data
+        assert "Old call" not in ran.stdout and "older overdue" not in ran.stdout
+    assert [
+        i["title"] for i in json.loads(due(caseload, "-f", "json", "--overdue-days", "5").stdout)
+    ] == [i["title"] for i in every if i["title"] != "Old call"]
+    text = due(caseload, "--format", "text", "--overdue-days", "5").stdout.splitlines()
+    assert text[1].startswith("Overdue 1 · Due today 2")
+    assert text[2:4] == [
+        "1 older overdue items not shown (see `caseload due --overdue-days 0` /",
+        "`followups list --overdue`)",
+    ]
+    assert text[4] == "=" * 80
+    for fmt in ("markdown", "table"):
+        assert NOTE in due(caseload, "--format", fmt, "--overdue-days", "5").stdout, fmt
+    zero = due(caseload, "--format", "json", "--overdue-days", "0")
+    assert json.loads(zero.stdout) == every and zero.stderr == ""
+
+
+def test_overdue_days_default_comes_from_config(caseload, tmp_path):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("[due]\noverdue_days = 5\n")
+    env = {"CASELOAD_CONFIG": str(cfg)}
+    ran = caseload.ok("due", "--date", TODAY.isoformat(), "-f", "csv", env=env)
+    assert ran.stderr.strip() == NOTE and "Old call" not in ran.stdout
+    ran = caseload.ok(
+        "due", "--date", TODAY.isoformat(), "-f", "csv", "--overdue-days", "0", env=env
+    )
+    assert "Old call" in ran.stdout and ran.stderr == ""
+    cfg.write_text("[due]\noverdue_days = -1\n")
+    bad = caseload("due", env=env)
+    assert bad.exit_code == 1
+    assert "[due] overdue_days must be 0 (all) or more" in bad.stderr
+
+
+def test_negative_overdue_days_is_a_usage_error(caseload):
+    assert caseload("due", "--overdue-days", "-1").exit_code == 2
+
+
+def test_followups_list_overdue_lists_every_open_overdue_one(cli):
+    cli.ok("patients", "add", "--external-id", "OV-1", "--given-name", "A", "--family-name", "B")
+    today = date.today()
+    for title, offset in (("ancient", -400), ("last week", -7), ("today", 0), ("soon", 3)):
+        cli.ok(
+            "followups",
+            "add",
+            "OV-1",
+            "--title",
+            title,
+            "--due",
+            (today + timedelta(days=offset)).isoformat(),
+        )
+    rows = json.loads(cli.ok("followups", "list", "--overdue", "--format", "json").stdout)
+    assert [r["title"] for r in rows] == ["ancient", "last week"]
+    assert all(r["status"] == "open" for r in rows)
+    bad = cli("followups", "list", "--overdue", "--status", "done")
+    assert bad.exit_code == 2 and "--overdue lists open follow-ups only" in bad.stderr

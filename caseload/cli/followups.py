@@ -138,15 +138,26 @@ def list_(
         None, metavar="[PATIENT_ID]", help="Only this patient's follow-ups."
     ),
     status: StatusFilter = typer.Option(StatusFilter.open, "--status", help="Which to list."),
+    overdue: bool = typer.Option(
+        False, "--overdue", help="Only open follow-ups past their due date (all of them)."
+    ),
     fmt: Format = FORMAT_OPTION,
     limit: int = LIMIT_OPTION,
 ) -> None:
     """List follow-ups by due date (open ones unless --status)."""
+    from datetime import date
+
     from caseload.services import followups
 
+    if overdue and status is not StatusFilter.open:
+        raise typer.BadParameter("--overdue lists open follow-ups only", param_hint="--status")
     with state(ctx).session() as s:
         rows = followups.list_followups(
-            s, patient_id, status=None if status is StatusFilter.all else status.value, limit=limit
+            s,
+            patient_id,
+            status=None if status is StatusFilter.all else status.value,
+            limit=limit,
+            due_before=date.today() if overdue else None,
         )
     emit(rows, fmt, columns=COLUMNS, table_columns=TABLE_COLUMNS)
     audit_printout(ctx, "followups.list", len(rows), fmt)

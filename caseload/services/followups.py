@@ -238,8 +238,10 @@ def list_followups(
     *,
     status: str | None = FollowUpStatus.open.value,
     limit: int | None = None,
+    due_before: date | None = None,
 ) -> list[dict]:
-    """Follow-ups by due date (then id); ``status`` None or "all" lists every status."""
+    """Follow-ups by due date (then id); ``status`` None or "all" lists every status;
+    ``due_before`` keeps those due before that day (with status open: the overdue)."""
     stmt = select(FollowUp, Patient.external_id).join(
         Patient, col(Patient.id) == col(FollowUp.patient_id)
     )
@@ -247,6 +249,8 @@ def list_followups(
         stmt = stmt.where(FollowUp.patient_id == patient_row(session, external_id).id)
     if status is not None and status != "all":
         stmt = stmt.where(FollowUp.status == check_choice(status, FollowUpStatus, "status"))
+    if due_before is not None:
+        stmt = stmt.where(col(FollowUp.due_on) < due_before)
     stmt = stmt.order_by(col(FollowUp.due_on), col(FollowUp.id))
     if limit is not None:
         stmt = stmt.limit(limit)
