@@ -156,6 +156,9 @@ def write_csv(rows: Joined, out: TextIO, header: tuple[str, ...]) -> None:
 # Rows whose every printed field is printable ASCII take the SQL-built lines:
 # then a character is a column and printf pads exactly as io.duelist.fit does.
 _ASCII = "({} NOT GLOB '*[^ -~]*')"
+# Latin text up to U+02FF (accented letters, NBSP, Latin-1 controls) is one column per
+# character to io.duelist.cells too: no combining marks (U+0300 on), nothing wide.
+_NARROW = "({} NOT GLOB '*[^ -\u02ff]*')"
 _DAYS = "'SunMonTueWedThuFriSat'"
 _MONTHS = "'JanFebMarAprMayJunJulAugSepOctNovDec'"
 
@@ -182,15 +185,16 @@ def text_rows(conn, day, days, overdue_days=None, windows=None, *, redacted=Fals
     )
     # Masked phones keep their bullets: one column each, like any ASCII character.
     plain = (
-        f"{_ASCII.format('t_name')} AND t_phone NOT GLOB '*[^ -~•]*'"
-        f" AND {_ASCII.format('t_lang')} AND length(t_flag) <= 19"
+        f"{_NARROW.format('t_name')} AND t_phone NOT GLOB '*[^ -\u02ff•]*'"
+        f" AND {_NARROW.format('t_lang')} AND length(t_flag) <= 19"
     )
     head = (
         f"iif({plain}, rtrim(printf('[ ] %!-32s %!-18s %!-4s %19s', "
         f"{_fit('t_name', 32)}, {_fit('t_phone', 18)}, {_fit('t_lang', 4)}, t_flag), ' '), NULL)"
     )
     detail = (
-        f"iif({_ASCII.format('kind || title || ext')} AND length(t_detail) <= 76"
+        f"iif({_NARROW.format('title')} AND {_ASCII.format('kind || ext')}"
+        " AND length(t_detail) <= 76"
         " AND substr(ext, -1) <> ' ', '    ' || t_detail, NULL)"
     )
     select = (
