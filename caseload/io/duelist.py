@@ -88,7 +88,7 @@ def write(
         )
     elif fmt == "table":
         if hidden:
-            out.write(hidden_note(hidden) + "\n")
+            out.write(textwrap.fill(hidden_note(hidden), WIDTH) + "\n")
         _table(due, items, out)
     else:
         raise ValueError(f"unknown due-list format {fmt!r}")
