@@ -36,6 +36,8 @@ class Config:
     # `caseload due` leaves off items overdue by more than this many days, and says
     # how many it left off ([due] overdue_days; 0 lists every overdue item).
     due_overdue_days: int = 90
+    # Feed discharges older than this many days are refused (unless --allow-old).
+    discharge_max_age_days: int = 30
     # Raw sections for the features that own them ([reminders], [smtp], ...).
     raw: dict = field(default_factory=dict)
 
@@ -90,6 +92,7 @@ def _parse(data: dict, path: Path) -> Config:
         busy_timeout_ms=int(general.get("busy_timeout_ms", 10000)),
         holidays=tuple(str(d) for d in holidays),
         printouts=str(general.get("printouts", "")),
+        discharge_max_age_days=int(general.get("discharge_max_age_days", 30)),
         windows=windows,
         raw=data,
     )

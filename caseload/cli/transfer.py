@@ -16,6 +16,7 @@ class ImportKind(StrEnum):
     contacts = "contacts"
     followups = "followups"
     careteam = "careteam"
+    discharges = "discharges"
 
 
 class ExportKind(StrEnum):
@@ -80,8 +81,10 @@ def _progress():
 
 def import_(
     ctx: typer.Context,
-    kind: ImportKind = typer.Argument(..., help="patients, contacts, followups or careteam."),
-    file: str = typer.Argument(..., help="The file to read; - reads stdin."),
+    kind: ImportKind = typer.Argument(
+        ..., help="patients, contacts, followups, careteam or discharges."
+    ),
+    file: str = typer.Argument(None, help="The file to read; - reads stdin."),
     fmt: InFormat = typer.Option(InFormat.auto, "--format", help="Detected when auto."),
     sheet: str = typer.Option(None, "--sheet", help="XLSX: the sheet (default: the first)."),
     maps: list[str] = typer.Option([], "--map", help="SOURCE=FIELD (repeatable)."),
@@ -96,10 +99,29 @@ def import_(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Report what would happen; write nothing."
     ),
+    folder: Path = typer.Option(None, "--from-folder", help="discharges: import each new file."),
+    add_unknown: bool = typer.Option(False, "--add-unknown", help="discharges: add new patients."),
+    allow_old: bool = typer.Option(False, "--allow-old", help="discharges: accept old ones."),
 ) -> None:
-    """Import records from CSV, XLSX, JSON, NDJSON or FHIR R4 (all or nothing by default)."""
+    """Import records from CSV, XLSX, JSON, NDJSON or FHIR R4 (all or nothing by default).
+
+    discharges: HL7 v2 ADT, FHIR R4 Encounters, CSV/XLSX encounters (docs/import-export.md).
+    """
     from caseload.io import importers
     from caseload.io.validate import Options
+
+    if kind is ImportKind.discharges:
+        from caseload.cli import discharges
+
+        return discharges.run(
+            ctx, file, folder=folder, add_unknown=add_unknown, allow_old=allow_old,
+            skip_invalid=skip_invalid, rejects=rejects, dry_run=dry_run, progress=_progress,
+        )  # fmt: skip
+    if file is None or folder is not None or add_unknown or allow_old:
+        raise typer.BadParameter(
+            "FILE is needed; --from-folder, --add-unknown, --allow-old are for discharges",
+            param_hint="'FILE'",
+        )
 
     if dayfirst and monthfirst:
         raise typer.BadParameter(

@@ -105,20 +105,7 @@ def record(
     )
     session.add(t)
     session.flush()
-    made = []
-    for plan in schedule.transition_followups(discharged_on, p.risk, setting, holidays):
-        f = FollowUp(
-            patient_id=p.id,
-            title=plan.title,
-            kind=plan.kind,
-            due_on=plan.due_on,
-            priority=plan.priority,
-            transition_id=t.id,
-            created_at=now,
-        )
-        session.add(f)
-        made.append(f)
-    session.flush()
+    made = add_followups(session, t, p.risk, holidays)
     audit.record(
         session,
         "transition.record",
@@ -140,6 +127,28 @@ def record(
             {"id": f.id, "kind": f.kind, "title": f.title, "due_on": f.due_on} for f in made
         ],
     }
+
+
+def add_followups(
+    session: Session, t: Transition, risk: str | None, holidays: frozenset[date] = frozenset()
+) -> list[FollowUp]:
+    """The standard follow-ups of the discharged transition ``t`` (also a feed's A03 after A01)."""
+    made = []
+    now = utcnow()
+    for plan in schedule.transition_followups(t.discharged_on, risk, t.setting, holidays):
+        f = FollowUp(
+            patient_id=t.patient_id,
+            title=plan.title,
+            kind=plan.kind,
+            due_on=plan.due_on,
+            priority=plan.priority,
+            transition_id=t.id,
+            created_at=now,
+        )
+        session.add(f)
+        made.append(f)
+    session.flush()
+    return made
 
 
 # The name the TUI's data layer and older callers use.

@@ -1,0 +1,79 @@
+"""`--from-folder DIR`: a watched drop folder (a HIE's SFTP target), safe from cron.
+
+Each regular file directly in DIR (not hidden, not partial) is imported on its
+own, all or nothing, then moved to ``DIR/done/`` or ``DIR/failed/`` (with
+``NAME.reason.txt``), so no file is imported twice. A lock file in DIR keeps
+two runs (cron every 15 minutes, a slow import) from working at once: the
+second says so and does nothing.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+
+from caseload.errors import CaseloadError, Invalid
+
+LOCK = ".caseload-import.lock"
+_PARTIAL = (".part", ".partial", ".tmp", ".filepart")
+
+
+def pending(folder: Path) -> list[Path]:
+    return sorted(
+        p for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and not p.name.endswith(_PARTIAL)
+    )  # fmt: skip
+
+
+def _target(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``name-2``, ``name-3`` … when one is there already."""
+    out = folder / name
+    stem, suffix, n = Path(name).stem, Path(name).suffix, 2
+    while out.exists():
+        out = folder / f"{stem}-{n}{suffix}"
+        n += 1
+    return out
+
+
+def run(folder: Path, import_one, say) -> int:
+    """Import every pending file with ``import_one(path) -> Report``; returns files failed."""
+    if not folder.is_dir():
+        raise Invalid(f"{folder} is not a folder")
+    for sub in ("done", "failed"):
+        (folder / sub).mkdir(mode=0o700, exist_ok=True)
+    lock = open(folder / LOCK, "a")  # noqa: SIM115  (held for the whole run)
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say(f"another import is working in {folder}: nothing done")
+            return 0
+        failed = 0
+        files = pending(folder)
+        for path in files:
+            failed += _one(folder, path, import_one, say)
+        say(f"{len(files)} file(s) in {folder}: {len(files) - failed} done, {failed} failed")
+        return failed
+    finally:
+        lock.close()
+
+
+def _one(folder: Path, path: Path, import_one, say) -> int:
+    try:
+        report = import_one(path)
+        lines, ok = report.lines(), report.written and not report.failed
+    except CaseloadError as exc:
+        lines, ok = [str(exc)], False
+    if ok:
+        os.replace(path, _target(folder / "done", path.name))
+        say(f"{path.name}: " + lines[-1])
+        return 0
+    dest = _target(folder / "failed", path.name)
+    os.replace(path, dest)
+    reason = dest.with_name(dest.name + ".reason.txt")
+    fd = os.open(reason, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    say(f"{path.name}: failed, moved to {dest} (see {reason.name})")
+    return 1

@@ -1,0 +1,243 @@
+"""`caseload import discharges`: read a feed file, apply every visit in one transaction.
+
+All or nothing by default (one bad message and nothing is written); with
+``skip_invalid`` the good ones are written and the bad ones go to the rejects
+file. Each visit goes through ``services.feeds.apply`` (the one rule), so a
+re-run or an updated message never duplicates a transition or its follow-ups.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from caseload.errors import CaseloadError, Invalid, UsageError
+from caseload.io.discharges import Item, Parsed
+
+SHOWN_ERRORS = 20
+Progress = Callable[[str, int, int | None], None]
+
+
+@dataclass
+class Options:
+    add_unknown: bool = False
+    skip_invalid: bool = False
+    rejects: Path | None = None
+    dry_run: bool = False
+    allow_old: bool = False
+    max_age_days: int = 30
+    holidays: frozenset[date] = frozenset()
+    today: date | None = None
+
+
+@dataclass
+class Report:
+    fmt: str = ""
+    items: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    failed: int = 0
+    patients_added: int = 0
+    errors: list[tuple[str, str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    written: bool = False
+    dry_run: bool = False
+    all_or_nothing: bool = True
+
+    def lines(self) -> list[str]:
+        out = [f"note: {n}" for n in self.notes]
+        for where, what, reason in self.errors[:SHOWN_ERRORS]:
+            out.append(f"{where}, {what}: {reason}")
+        if len(self.errors) > SHOWN_ERRORS:
+            out.append(f"… and {len(self.errors) - SHOWN_ERRORS} more errors")
+        if self.errors:
+            counts: dict[str, int] = {}
+            for _w, what, reason in self.errors:
+                counts[f"{what}: {reason}"] = counts.get(f"{what}: {reason}", 0) + 1
+            out.append("errors by reason:")
+            out += [f"  {k} ({v})" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])]
+        if self.items == 0:
+            out.append("no discharges in the file: nothing to import")
+            return out
+        if self.dry_run:
+            head = "dry run (nothing written)"
+        elif self.written or not self.all_or_nothing:
+            head = f"imported discharges ({self.fmt})"
+        else:
+            head = "nothing written (all or nothing)"
+        added = f", patients added {self.patients_added}" if self.patients_added else ""
+        out.append(
+            f"{head}: created {self.created}, updated {self.updated}, unchanged "
+            f"{self.unchanged}, skipped {self.skipped}, failed {self.failed}{added}"
+        )
+        if self.failed and self.all_or_nothing and not self.dry_run:
+            out.append("  fix those, or import the valid ones with --skip-invalid --rejects FILE")
+        return out
+
+
+def read(source: str | Path) -> Parsed:
+    """The feed items of ``source``, its format detected from the content."""
+    from caseload.io import readers
+    from caseload.io.discharges import fhir, hl7, tabular
+
+    data = readers.read_bytes(source)
+    name = "stdin" if str(source) == "-" else str(source)
+    data, note = readers._transcode(data, name)
+    if not data or data.isspace():
+        raise Invalid(f"{name} is empty")
+    if data[:4] == b"PK\x03\x04":
+        parsed = tabular.parse(readers.read_xlsx(data, name, None))
+    else:
+        text = readers._decode(data, [])
+        if hl7.looks_like(text):
+            parsed = hl7.parse(text)
+        elif fhir.looks_like(text):
+            parsed = fhir.parse(text)
+        elif b"\x00" in data[:8192]:
+            raise Invalid(f"{name} holds binary data: expected HL7 v2, FHIR JSON, CSV or XLSX")
+        else:
+            parsed = tabular.parse(readers.read_csv(data, name))
+    if note:
+        parsed.notes.insert(0, note)
+    return parsed
+
+
+def check_rejects(path: Path) -> None:
+    """Refuse a rejects file that cannot be written, before anything is committed."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise UsageError(f"--rejects {path} is a folder")
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise UsageError(f"--rejects {path}: the folder {folder} does not exist or is not writable")
+
+
+def run(session_factory, source, opts: Options, progress: Progress | None = None) -> Report:
+    """Import ``source``; ``session_factory()`` gives a write session context manager."""
+    if opts.skip_invalid and opts.rejects is None:
+        raise UsageError("--skip-invalid needs --rejects FILE to keep the messages it leaves out")
+    if opts.rejects is not None:
+        check_rejects(opts.rejects)
+    parsed = read(source)
+    report = Report(fmt=parsed.fmt, notes=list(parsed.notes), dry_run=opts.dry_run)
+    report.all_or_nothing = not opts.skip_invalid
+    report.items = len(parsed.items)
+    bad: list[Item] = []
+    try:
+        with session_factory() as s:
+            _apply_all(s, parsed.items, opts, report, bad, progress)
+            report.failed = len(bad)
+            if opts.dry_run or (bad and not opts.skip_invalid):
+                raise _Abort
+            if report.created or report.updated:
+                from caseload.services import audit
+
+                audit.record(
+                    s, "import.discharges", "transition", None, format=parsed.fmt,
+                    created=report.created, updated=report.updated,
+                    unchanged=report.unchanged, skipped=report.skipped, failed=report.failed,
+                    patients_added=report.patients_added,
+                )  # fmt: skip
+            report.written = True
+    except _Abort:
+        pass
+    if bad and opts.rejects is not None and not opts.dry_run and opts.skip_invalid:
+        write_rejects(opts.rejects, parsed, bad)
+    return report
+
+
+class _Abort(Exception):
+    """Leave the session without committing (dry run; all or nothing)."""
+
+
+def _apply_all(s, items: list[Item], opts: Options, report: Report, bad: list, progress) -> None:
+    from caseload.services import feeds
+
+    total = len(items)
+    max_age = None if opts.allow_old else opts.max_age_days
+    for k, item in enumerate(items, start=1):
+        if progress is not None and (k % 200 == 0 or k == total):
+            progress("importing", k, total)
+        if item.note and not item.errors:
+            report.skipped += 1
+            report.notes.append(item.note)
+            continue
+        if not item.errors and item.event is not None:
+            try:
+                if opts.add_unknown:
+                    _ensure_patient(s, item, report)
+                outcome = feeds.apply(
+                    s, item.event, holidays=opts.holidays, today=opts.today,
+                    max_age_days=max_age,
+                )  # fmt: skip
+            except CaseloadError as exc:
+                item.errors.append((_field(item, str(exc)), _reason(str(exc), opts)))
+            else:
+                setattr(report, outcome, getattr(report, outcome) + 1)
+                continue
+        bad.append(item)
+        report.errors += [(item.where, f, r) for f, r in item.errors]
+
+
+def _field(item: Item, message: str) -> str:
+    hl7 = item.where.startswith("message")
+    if "patient" in message:
+        return (
+            "PID-3"
+            if hl7
+            else "subject"
+            if item.where.startswith("entry")
+            else "patient_external_id"
+        )
+    if "discharge date" in message:
+        return (
+            "PV1-45" if hl7 else "period.end" if item.where.startswith("entry") else "discharged_on"
+        )
+    return "message" if hl7 else "record"
+
+
+def _reason(message: str, opts: Options) -> str:
+    if message.startswith("no patient with external id"):
+        return "patient not in the caseload (--add-unknown creates it)"
+    if "days ago" in message and not opts.allow_old:
+        return message + " (--allow-old imports it)"
+    return message
+
+
+def _ensure_patient(s, item: Item, report: Report) -> None:
+    from caseload.services import patients
+
+    ext = item.event.external_id
+    if patients._by_external_id(s, ext) is not None:
+        return
+    values = {k: v for k, v in item.patient.items() if v}
+    try:
+        if "birth_date" in values:
+            values["birth_date"] = date.fromisoformat(values["birth_date"])
+    except ValueError:
+        values.pop("birth_date")
+    values.setdefault("given_name", "Unknown")
+    values.setdefault("family_name", "Unknown")
+    try:
+        patients.add(s, **values)
+    except Invalid:  # a field the feed wrote oddly: the patient with the names only
+        patients.add(s, external_id=ext, given_name=values["given_name"],
+                     family_name=values["family_name"])  # fmt: skip
+    report.patients_added += 1
+
+
+def write_rejects(path: Path, parsed: Parsed, bad: list[Item]) -> None:
+    """The left-out records with the reason: CSV rows as they were, else where/reason/record."""
+    from caseload.io.private import open_private
+
+    with open_private(path) as f:
+        w = csv.writer(f)
+        w.writerow(["where", "reason", "record"])
+        for item in bad:
+            reason = "; ".join(f"{a}: {b}" for a, b in item.errors)
+            w.writerow([item.where, reason, item.raw])
