@@ -202,6 +202,7 @@ def test_outbox_file_holds_one_message_per_consenting_active_patient(
     assert result.stderr.splitlines() == [
         "remind 2026-11-23 (+1d, outbox): sent 4 in 3 messages, failed 0, deferred 0, "
         "skipped 2, already sent 0, unknown 0",
+        f"  outbox {out}: 3 new messages (a new file)",
         f"  skipped P-NOC follow-up {noc}: no consent to text",
         f"  skipped P-NOPH follow-up {nophone}: no phone number",
     ]

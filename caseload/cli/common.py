@@ -39,6 +39,11 @@ class State:
     _key: Any = field(default=None, repr=False)
     _raw: Any = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        from caseload.io.private import protect
+
+        protect(self.db, self.key_file)  # no output of this process may land on these
+
     def config(self):
         if self._config is None:
             from caseload.config import load
@@ -216,7 +221,7 @@ def _table_cell(value: Any) -> str:
 
 
 def open_output(path: Path | None):
-    """Stdout, or ``path`` created with mode 0600 (it holds patient data)."""
+    """Stdout, or ``path`` created with mode 0600 (it holds patient data; never the store)."""
     if path is None or str(path) == "-":
         return sys.stdout, False
     from caseload.io.private import open_private

@@ -7,12 +7,13 @@ Thin: planning and recording live in ``services.reminders``, delivery in
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from caseload.cli.common import open_output, option_hint, parse_date_option, say, state
+from caseload.cli.common import option_hint, parse_date_option, say, state
 
 
 class Channel(StrEnum):
@@ -90,48 +91,48 @@ def remind(
         from caseload.io.reminders_out import smtp_settings
 
         smtp = smtp_settings(cfg.raw)
-    with st.session() as s:
-        plan = svc.plan(
-            s,
-            day=day,
-            days_ahead=days_ahead,
-            channel=channel.value,
-            templates=reminder_text.Templates(_templates_dir()),
-            coordinator_name=cfg.coordinator_name,
-            coordinator_phone=cfg.coordinator_phone,
-            quiet=quiet,
-            limit=limit,
-        )
-    if dry_run:
-        _show_dry_run(plan, digest)
-        return
-    digest_mail = _digest(st, day, days_ahead, cfg) if digest else None
-    from caseload.cli.ops import crash_point
-    from caseload.io import reminders_run
+    from caseload.io import outbox, reminders_run
 
-    stream, is_file = (None, False)
-    if channel is not Channel.email:
-        stream, is_file = open_output(output)
-    try:
-        outcome = reminders_run.run(
-            lambda: st.session(write=True),
-            plan,
-            stream=stream,
-            smtp=smtp if (channel is Channel.email or digest) else None,
-            digest=(digest, *digest_mail) if digest_mail else None,
-            after_claim=lambda: crash_point("reminder-recorded"),
-        )
-    except KeyboardInterrupt:
-        from caseload.errors import Interrupted
+    sink = None
+    if not dry_run and channel is not Channel.email:  # checked before anything is claimed
+        sink = outbox.open_sink(channel.value, output, sys.stdout)
+    with reminders_run.RunLock(st.db, hold=not dry_run) as lock:
+        with st.session() as s:
+            plan = svc.plan(
+                s,
+                day=day,
+                days_ahead=days_ahead,
+                channel=channel.value,
+                templates=reminder_text.Templates(_templates_dir()),
+                coordinator_name=cfg.coordinator_name,
+                coordinator_phone=cfg.coordinator_phone,
+                quiet=quiet,
+                limit=limit,
+            )
+        elsewhere = bool(plan.unknown) and lock.others_live()
+        if dry_run:
+            _show_dry_run(plan, digest, elsewhere)
+            return
+        digest_mail = _digest(st, day, days_ahead, cfg) if digest else None
+        from caseload.cli.ops import crash_point
 
-        raise Interrupted(
-            "interrupted: reminders handed over before it are recorded as sent; one in hand "
-            "at that moment shows as 'may have been sent' next run, and none is sent twice"
-        ) from None
-    finally:
-        if is_file:
-            stream.close()
-    _report(outcome, digest)
+        try:
+            outcome = reminders_run.run(
+                lambda: st.session(write=True),
+                plan,
+                sink=sink,
+                smtp=smtp if (channel is Channel.email or digest) else None,
+                digest=(digest, *digest_mail) if digest_mail else None,
+                after_claim=lambda: crash_point("reminder-recorded"),
+            )
+        except KeyboardInterrupt:
+            from caseload.errors import Interrupted
+
+            raise Interrupted(
+                "interrupted: reminders handed over before it are recorded as sent; one in hand "
+                "at that moment shows as 'may have been sent' next run, and none is sent twice"
+            ) from None
+    _report(outcome, digest, elsewhere, sink)
 
 
 def _digest(st, day, days_ahead: int, cfg) -> tuple[str, str]:
@@ -151,7 +152,16 @@ def _line(verb: str, item, detail: str) -> str:
     return f"  {verb} {item.patient_external_id} follow-up {item.followup_id}: {detail}"
 
 
-def _report(outcome, digest: str | None) -> None:
+def unknown_detail(item, elsewhere: bool) -> str:
+    """Why a reminder left `sending` is not sent now (no address, no server reply)."""
+    if item.reason:
+        return f"may have been sent ({item.reason}); not resent"
+    if elsewhere:
+        return "in progress elsewhere (another remind run is at work on it); not sent by this run"
+    return "may have been sent (an earlier run stopped); not resent"
+
+
+def _report(outcome, digest: str | None, elsewhere: bool, sink) -> None:
     from caseload.errors import CaseloadError
 
     plan, c = outcome.plan, outcome.counts()
@@ -161,6 +171,8 @@ def _report(outcome, digest: str | None) -> None:
         f"deferred {c['deferred']}, skipped {c['skipped']}, already sent {c['already_sent']}, "
         f"unknown {c['unknown']}"
     )
+    if sink is not None and sink.summary():
+        say(sink.summary())
     if plan.quiet and outcome.deferred:
         say("  quiet hours: reminders deferred to the next run outside them")
     for item in plan.skipped:
@@ -169,7 +181,13 @@ def _report(outcome, digest: str | None) -> None:
         for item in msg.items:
             say(_line("failed", item, f"{error}; retried on the next run"))
     for item in plan.unknown:
-        say(_line("unknown", item, "may have been sent (an earlier run stopped); not resent"))
+        say(_line("unknown", item, unknown_detail(item, elsewhere)))
+    for msg, why in outcome.unknown:
+        for item in msg.items:
+            say(_line("unknown", item, f"may have been sent ({why}); not resent"))
+    for msg in outcome.raced:
+        for item in msg.items:
+            say(_line("not sent", item, "in progress elsewhere (another remind run claimed it)"))
     if c["held"]:
         say(f"  {c['held']} more left for a later run (--limit)")
     if outcome.digest_error:
@@ -181,10 +199,8 @@ def _report(outcome, digest: str | None) -> None:
         raise CaseloadError(f"{n} reminder{'s' if n != 1 else ''} failed; retried on the next run")
 
 
-def _show_dry_run(plan, digest: str | None) -> None:
+def _show_dry_run(plan, digest: str | None, elsewhere: bool) -> None:
     """What would go, on stdout; nothing is recorded."""
-    import sys
-
     w = sys.stdout.write
     w(
         f"Dry run: reminders for {plan.day.isoformat()} (+{plan.days_ahead}d) "
@@ -202,10 +218,8 @@ def _show_dry_run(plan, digest: str | None) -> None:
     for item in plan.already:
         w(f"already sent: {item.patient_external_id} (follow-up {item.followup_id})\n")
     for item in plan.unknown:
-        w(
-            f"may have been sent: {item.patient_external_id} (follow-up {item.followup_id}); "
-            "not resent\n"
-        )
+        w(f"unknown: {item.patient_external_id} (follow-up {item.followup_id}): ")
+        w(unknown_detail(item, elsewhere) + "\n")
     for m in plan.held:
         w(f"over --limit: {m.patient_external_id}\n")
     if digest:

@@ -157,54 +157,6 @@ def import_(
         raise typer.Exit(1)
 
 
-class _Staged:
-    """Output files written under a temporary name and renamed into place only when complete.
-
-    An export interrupted (Ctrl-C, a full disk, a busy store at the audit) leaves
-    no half-written file behind, and never truncates an earlier export of the
-    same name before the new one is whole.
-    """
-
-    def __init__(self) -> None:
-        self.files: list[tuple[Path, Path]] = []
-
-    def open(self, path: Path):
-        """A new binary file (mode 0600, it holds patient data) that will become ``path``."""
-        import os
-
-        from caseload.errors import CaseloadError
-
-        if path.is_dir():
-            raise CaseloadError(f"cannot write {path}: it is a folder")
-        if path.exists() and not path.is_file():  # /dev/null, a pipe: written as it is
-            try:
-                return open(path, "wb")  # closed by the caller's `with`
-            except OSError as exc:
-                raise CaseloadError(f"cannot write {path}: {exc.strerror}") from None
-        tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
-        # Registered before it exists: a Ctrl-C landing just after os.open returns
-        # must still find it to discard (discarding a name never created is a no-op).
-        self.files.append((tmp, path))
-        try:
-            tmp.unlink(missing_ok=True)  # a leftover of a killed run with this pid
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except OSError as exc:
-            raise CaseloadError(f"cannot write {path}: {exc.strerror}") from None
-        return os.fdopen(fd, "wb")
-
-    def commit(self) -> None:
-        import os
-
-        for tmp, path in self.files:
-            os.replace(tmp, path)
-        self.files = []
-
-    def discard(self) -> None:
-        for tmp, _path in self.files:
-            tmp.unlink(missing_ok=True)
-        self.files = []
-
-
 def export(
     ctx: typer.Context,
     kind: ExportKind = typer.Argument(..., help="patients, contacts, followups, careplans or all."),
@@ -221,6 +173,7 @@ def export(
 
     from caseload.errors import UsageError
     from caseload.io import exporters
+    from caseload.io.private import Staged
     from caseload.services import audit
 
     if fmt is OutFormat.ics and kind is not ExportKind.followups:
@@ -237,7 +190,7 @@ def export(
         data = {k: exporters.redact(k, rows) for k, rows in data.items()}
     if kind is not ExportKind.all and output is not None and str(output) == "-":
         output = None
-    staged = _Staged()
+    staged = Staged()
     try:
         if kind is ExportKind.all:
             try:

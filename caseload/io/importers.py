@@ -123,6 +123,10 @@ def _run(conn, source: str | Path, s: Settings, progress: Progress | None) -> Re
         raise UsageError(f"cannot import {s.kind!r}; kinds: {', '.join(KINDS)}")
     if s.skip_invalid and s.rejects is None:
         raise UsageError("--skip-invalid needs --rejects FILE to keep the rows it leaves out")
+    if s.rejects is not None:
+        from caseload.io.private import check_writable
+
+        check_writable(s.rejects)  # before anything is read or committed
     table = open_table(source, s.fmt, sheet=s.sheet)
     if table.fmt == "fhir" and s.kind != "patients":
         raise Invalid("FHIR files import patients only")
@@ -139,6 +143,9 @@ def _run(conn, source: str | Path, s: Settings, progress: Progress | None) -> Re
     # MEMORY an index build sorts in memory on one thread (measured: no change).
     conn.execute("PRAGMA cache_size = -131072")
     _begin(conn)  # the lookups and the writes see one state of the store
+    from caseload.io.private import Staged
+
+    staged = Staged()  # the rejects, renamed into place once the rows are committed
     try:
         good = writer.resolve(good, bad)
         report.failed = len(bad)
@@ -146,23 +153,28 @@ def _run(conn, source: str | Path, s: Settings, progress: Progress | None) -> Re
         if bad and not s.skip_invalid:
             conn.execute("ROLLBACK")
             return report
+        keep = bool(bad) and s.rejects is not None and not s.dry_run
         if s.dry_run or not good:
             conn.execute("ROLLBACK")
-            if not s.dry_run and bad and s.rejects is not None:
-                write_rejects(s.rejects, table.headers, bad)
+            if keep:
+                write_rejects(staged, s.rejects, table.headers, bad)
+                staged.commit()
             return report
         writer.write(good, progress)
         _audit(conn, f"import.{s.kind}", report)
+        if keep:  # written before COMMIT: rejects that cannot be kept undo the import
+            write_rejects(staged, s.rejects, table.headers, bad)
         conn.execute("COMMIT")
         report.written = True
+        staged.commit()
     except BaseException:
         # A Ctrl-C can land just after COMMIT returned: then there is nothing to undo,
         # and a ROLLBACK would raise over the KeyboardInterrupt.
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    if bad and s.rejects is not None:
-        write_rejects(s.rejects, table.headers, bad)
+    finally:
+        staged.discard()
     return report
 
 
@@ -234,16 +246,19 @@ def reject(bad: list, report: Report, n: int, cells, column: str, reason: str) -
     report.errors.append((n, column, reason))
 
 
-def write_rejects(path: Path, headers: list[str], bad: list) -> None:
+def write_rejects(staged, path: Path, headers: list[str], bad: list) -> None:
     """The rows left out, as they were, with a ``reason`` column; mode 0600 (patient data)."""
-    from caseload.io.private import open_private
+    import io
 
-    with open_private(path) as f:
+    with staged.open(path) as raw:
+        f = io.TextIOWrapper(raw, encoding="utf-8", newline="", write_through=True)
         w = csv.writer(f)
         w.writerow([*headers, "reason"])
         for _n, cells, reasons in sorted(bad, key=lambda b: b[0]):
             row = list(cells[: len(headers)]) + [""] * (len(headers) - len(cells))
             w.writerow([*row, "; ".join(reasons)])
+        f.flush()
+        f.detach()
 
 
 def stamp() -> str:

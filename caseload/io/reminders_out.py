@@ -9,13 +9,13 @@ or the terminal.
 from __future__ import annotations
 
 import csv
+import io
 import os
 import smtplib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import TextIO
 
 from caseload.errors import CaseloadError
 from caseload.services.reminders import Message
@@ -23,16 +23,19 @@ from caseload.services.reminders import Message
 OUTBOX_COLUMNS = ("patient_external_id", "to", "channel", "message")
 
 
-def write_outbox(messages: list[Message], out: TextIO) -> None:
-    """One row per message, for a bulk SMS tool.
+def outbox_text(messages: list[Message], *, header: bool) -> str:
+    """One row per message, for a bulk SMS tool (with the header row when asked).
 
     Cells are not neutralised against spreadsheet formulas (unlike exports): the
     SMS tool needs ``+44…`` numbers exactly as stored.
     """
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(OUTBOX_COLUMNS)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    if header:
+        w.writerow(OUTBOX_COLUMNS)
     for m in messages:
         w.writerow([m.patient_external_id, m.to, "sms", m.text])
+    return buf.getvalue()
 
 
 def calendar(messages: list[Message]) -> bytes:
@@ -114,23 +117,49 @@ class SendFailed(Exception):
     """One message did not go; ``str()`` is the underlying exception's class name."""
 
 
+class MaybeSent(SendFailed):
+    """The message was handed over (after DATA's 354) but the server never confirmed it:
+    it may have been delivered, so it is never sent again."""
+
+
+class _Client(smtplib.SMTP):
+    """smtplib's client, noting the moment the message itself goes to the server."""
+
+    handed_over = False
+    _after_data = False
+
+    def putcmd(self, cmd, args=""):
+        self._after_data = cmd.lower() == "data"
+        super().putcmd(cmd, args)
+
+    def getreply(self):
+        code, msg = super().getreply()
+        if self._after_data:
+            self._after_data = False
+            # 354: the server now reads the message; from here on it may keep it.
+            self.handed_over = code == 354
+        return code, msg
+
+
 class SmtpSender:
     """One SMTP connection for the run, opened on first use.
 
     A refused recipient fails that message only. A dropped connection is reopened
     once; if that fails too, every later message fails at once with the same
-    error instead of waiting out a timeout per patient.
+    error instead of waiting out a timeout per patient. A failure after the
+    message was handed over (the server stalls or drops before its final reply)
+    is ``MaybeSent``, never a plain failure: a retry could deliver it twice.
     """
 
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
-        self._smtp: smtplib.SMTP | None = None
+        self._smtp: _Client | None = None
         self._reconnects = 0
         self._broken: str | None = None
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _Client:
         s = self.settings
-        smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+        smtp = _Client(s.host, s.port, timeout=s.timeout)
         try:
             if s.starttls:
                 import ssl
@@ -149,15 +178,19 @@ class SmtpSender:
         try:
             if self._smtp is None:
                 self._smtp = self._connect()
+            self._smtp.handed_over = False
             self._smtp.send_message(msg)
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
-            raise SendFailed(type(exc).__name__) from None
+            raise SendFailed(type(exc).__name__) from None  # the server said no: not delivered
         except (smtplib.SMTPException, OSError) as exc:
+            handed_over = self._smtp is not None and self._smtp.handed_over
             # The connection is unusable: drop it; the next message may reconnect once.
             self._drop()
             self._reconnects += 1
             if self._reconnects > 1 or not isinstance(exc, smtplib.SMTPServerDisconnected):
                 self._broken = type(exc).__name__
+            if handed_over:
+                raise MaybeSent(type(exc).__name__) from None
             raise SendFailed(type(exc).__name__) from None
 
     def _drop(self) -> None:

@@ -7,11 +7,10 @@ which is what makes delivery at-most-once (see ``services.reminders``).
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
+from pathlib import Path
 
 from caseload.io import reminders_out as out
 from caseload.services import reminders as svc
@@ -25,6 +24,8 @@ class Outcome:
     failed: list[tuple[Message, str]] = field(default_factory=list)
     deferred: list[Item] = field(default_factory=list)
     raced: list[Message] = field(default_factory=list)  # claimed by a concurrent run
+    # handed to the SMTP server, which then went quiet: left `sending`, never resent
+    unknown: list[tuple[Message, str]] = field(default_factory=list)
     digest_error: str | None = None
 
     def counts(self) -> dict[str, int]:
@@ -36,24 +37,61 @@ class Outcome:
             "deferred": len(self.deferred),
             "skipped": len(p.skipped),
             "already_sent": len(p.already),
-            "unknown": len(p.unknown),
+            "unknown": len(p.unknown) + sum(len(m.items) for m, _ in self.unknown),
             "held": sum(len(m.items) for m in p.held),
         }
 
 
-def _durable(stream: TextIO) -> None:
-    """Flush, and fsync a real file, before the reminders in it are marked sent."""
-    stream.flush()
-    # A pipe or an in-memory stream cannot be fsynced: nothing more to do there.
-    with contextlib.suppress(OSError, ValueError):
-        os.fsync(stream.fileno())
+class RunLock:
+    """Held (shared) by every `remind` run for its whole life, on ``<store>.remind-lock``.
+
+    A reminder left ``sending`` is either a run at work right now or a run that
+    stopped. ``others_live()`` tells them apart: it asks for the lock exclusively
+    without waiting, which only succeeds when no other run holds it. POSIX
+    record locks are dropped by the kernel when a process dies, so a killed run
+    never looks alive.
+    """
+
+    def __init__(self, db: Path, *, hold: bool = True) -> None:
+        self.path = db.with_name(db.name + ".remind-lock")
+        self.hold = hold
+        self.fd: int | None = None
+
+    def __enter__(self) -> RunLock:
+        import fcntl
+
+        try:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return self  # a read-only folder: no lock, and claims read as stopped runs
+        if self.hold:
+            fcntl.lockf(self.fd, fcntl.LOCK_SH)
+        return self
+
+    def others_live(self) -> bool:
+        import fcntl
+
+        if self.fd is None:
+            return False
+        try:
+            fcntl.lockf(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        # Back to shared (atomic for POSIX locks), or released for a probe.
+        fcntl.lockf(self.fd, fcntl.LOCK_SH if self.hold else fcntl.LOCK_UN)
+        return False
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # releases the lock
+            self.fd = None
 
 
 def run(
     session_factory: Callable,
     plan: Plan,
     *,
-    stream: TextIO | None = None,
+    sink=None,
     smtp: out.SmtpSettings | None = None,
     digest: tuple[str, str, str] | None = None,
     after_claim: Callable[[], None] = lambda: None,
@@ -69,12 +107,12 @@ def run(
                 outcome.deferred = [i for m in plan.messages for i in m.items]
                 svc.record_unsent(s, outcome.deferred, channel, svc.DEFERRED)
         if plan.quiet and channel != "ics":
-            if channel == "outbox":  # an outbox with its header only: nothing to send yet
-                out.write_outbox([], stream)
+            if channel == "outbox":  # nothing to send yet (an existing outbox stays as it is)
+                sink.write([])
         elif channel == "email":
             _email(session_factory, plan.messages, sender, outcome, after_claim)
         else:
-            _batch(session_factory, plan.messages, stream, outcome, after_claim)
+            _batch(session_factory, plan.messages, sink, outcome, after_claim)
         if digest is not None and sender is not None:
             address, subject, body = digest
             try:
@@ -110,6 +148,12 @@ def _email(session_factory, messages, sender, outcome: Outcome, after_claim) -> 
         after_claim()
         try:
             sender.send(out.email(sender.settings, owned.to, owned.subject, owned.text))
+        except out.MaybeSent as exc:
+            why = f"the server took it, then {exc}"
+            with session_factory() as s:
+                svc.finish(s, owned, svc.SENDING, why)  # stays claimed: never sent again
+            outcome.unknown.append((owned, why))
+            continue
         except out.SendFailed as exc:
             with session_factory() as s:
                 svc.finish(s, owned, svc.FAILED, str(exc))
@@ -121,7 +165,7 @@ def _email(session_factory, messages, sender, outcome: Outcome, after_claim) -> 
         outcome.sent.append(owned)
 
 
-def _batch(session_factory, messages, stream, outcome: Outcome, after_claim) -> None:
+def _batch(session_factory, messages, sink, outcome: Outcome, after_claim) -> None:
     """Outbox and calendar: claim all, write the file once, then mark all sent."""
     owned: list[Message] = []
     with session_factory() as s:
@@ -134,11 +178,7 @@ def _batch(session_factory, messages, stream, outcome: Outcome, after_claim) -> 
     if owned:
         after_claim()
     try:
-        if outcome.plan.channel == "ics":
-            stream.write(out.calendar(owned).decode("utf-8"))
-        else:
-            out.write_outbox(owned, stream)
-        _durable(stream)
+        sink.write(owned)  # durable (fsynced) before anything is marked sent
     except OSError as exc:
         with session_factory() as s:
             for m in owned:

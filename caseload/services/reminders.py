@@ -88,7 +88,8 @@ class Plan:
     messages: list[Message] = field(default_factory=list)
     skipped: list[Item] = field(default_factory=list)
     already: list[Item] = field(default_factory=list)  # sent before
-    unknown: list[Item] = field(default_factory=list)  # left `sending` by a crash
+    # left `sending` by a crash, a run still at work, or a server silent after DATA
+    unknown: list[Item] = field(default_factory=list)
     held: list[Message] = field(default_factory=list)  # over --limit: left for a later run
     quiet: bool = False
 
@@ -143,6 +144,7 @@ def _rows(session: Session, day: date, days_ahead: int, channel: str):
             Patient.may_text,
             Patient.may_email,
             r.status,
+            r.error,
         )
         .join(Patient, col(Patient.id) == col(FollowUp.patient_id))
         .outerjoin(
@@ -197,12 +199,14 @@ def plan(
         may_text,
         may_email,
         prev,
+        prev_error,
     ) in _rows(session, day, days_ahead, channel):
         item = Item(fid, pid, ext, kind, due_on, previous=prev)
         if prev == SENT:
             result.already.append(item)
             continue
         if prev == SENDING:
+            item.reason = prev_error  # set when the server took the message and went quiet
             result.unknown.append(item)
             continue
         if channel == "ics":
