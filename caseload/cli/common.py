@@ -248,10 +248,12 @@ def emit(
 
         jsonarray.write(sys.stdout, ({k: _plain(r.get(k)) for k in columns} for r in rows))
     elif fmt is Format.csv:
+        from caseload.io.cells import neutralise  # the same neutraliser as `export`
+
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(columns)
         for r in rows:
-            w.writerow([_cell(r.get(k)) for k in columns])
+            w.writerow([neutralise(_cell(r.get(k))) for k in columns])
     else:
         print_table(rows, table_columns or columns, title=title)
         if not rows:

@@ -14,6 +14,7 @@ import io
 import json
 from datetime import UTC, date, datetime
 
+from caseload.io.cells import neutralise
 from caseload.io.fields import CARETEAM_COLUMNS, CONTACT_FIELDS, FOLLOWUP_FIELDS, PATIENT_FIELDS
 
 FORMATS = ("csv", "json", "ndjson", "xlsx", "fhir", "ics")
@@ -30,7 +31,6 @@ COLUMNS = {
     "careplans": CAREPLAN_COLUMNS,
 }
 EXTENSIONS = {"csv": "csv", "json": "json", "ndjson": "ndjson", "xlsx": "xlsx", "fhir": "json"}
-FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def collect(session, kind: str) -> list[dict]:
@@ -132,29 +132,12 @@ def plan_rows(plans: list[dict]) -> list[dict]:
 
 # --- redaction -------------------------------------------------------------------------
 
-MASK = "•••"
-
 
 def redact(kind: str, rows: list[dict]) -> list[dict]:
-    """Initials for names; phone, email, address and free-text notes masked."""
-    from caseload.services.duelist import initials, mask_phone
+    """Every kind by the same rules (``services.redaction``): ids, dates and codes survive."""
+    from caseload.services.redaction import redact_rows
 
-    out = []
-    for r in rows:
-        r = dict(r)
-        if kind == "patients":
-            for f in ("given_name", "family_name", "preferred_name"):
-                if r.get(f):
-                    r[f] = initials(r[f])
-            for f in ("phone", "alt_phone"):
-                r[f] = mask_phone(r.get(f))
-            if r.get("email"):
-                r["email"] = MASK + "@" + r["email"].rpartition("@")[2]
-        for f in ("address", "notes", "note", "summary"):
-            if r.get(f):
-                r[f] = MASK
-        out.append(r)
-    return out
+    return redact_rows(rows)
 
 
 # --- writing ---------------------------------------------------------------------------
@@ -186,9 +169,7 @@ def cell(value) -> str:
         text = ";".join(str(v) for v in value)
     else:
         text = str(value)
-    if text and (text[0] in FORMULA or (text[0] == "'" and text.lstrip("'")[:1] in FORMULA)):
-        return "'" + text  # the importer's unneutralise() undoes exactly this
-    return text
+    return neutralise(text)
 
 
 def write(kind: str, rows: list[dict], fmt: str, out) -> None:

@@ -21,12 +21,12 @@ from caseload.enums import (
     PatientStatus,
     Risk,
 )
+from caseload.io.cells import FORMULA
 from caseload.io.fields import BOOL_FIELDS, DATE_FIELDS, TAG_FIELDS, Mapping
 from caseload.services.common import join_tags
 
 fromiso = date.fromisoformat
 MAX_TEXT = 20_000
-FORMULA = ("=", "+", "-", "@", "\t", "\r")
 TRUE = {"yes": True, "y": True, "true": True, "t": True, "1": True}
 FALSE = {"no": False, "n": False, "false": False, "f": False, "0": False}
 BOOLS = {**TRUE, **FALSE}

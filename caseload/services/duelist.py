@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from caseload.services import schedule
+from caseload.services.redaction import initials, mask_phone
 
 STATUS_ORDER = {schedule.OVERDUE: 0, schedule.DUE: 1, schedule.UPCOMING: 2}
 # Follow-ups may not set a window opening more than this many days before due, so the
@@ -173,20 +174,6 @@ def build(
 
 
 # --- redaction -------------------------------------------------------------------------
-
-
-def initials(name: str | None) -> str:
-    parts = [p for p in (name or "").replace("-", " ").split() if p]
-    return " ".join(f"{p[0].upper()}." for p in parts) or "?"
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """Keep the last two digits only: enough to tell numbers apart, not to dial."""
-    if not phone:
-        return phone
-    digits = [c for c in phone if c.isdigit()]
-    tail = "".join(digits[-2:])
-    return "•" * max(len(digits) - 2, 3) + tail
 
 
 def redact(item: dict) -> dict:
