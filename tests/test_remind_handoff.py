@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from test_remind)
 """Issue 10: the outbox is a hand-off (appended to, never truncated), SMTP silence after DATA
 is "unknown" and never resent, and another run's live claim is "in progress elsewhere"."""
 
@@ -22,7 +23,7 @@ from test_remind_smtp import Collector, free_port, smtp_config
 
 def test_a_second_run_appends_and_a_run_with_nothing_new_leaves_the_file(
     remind, people, write, tmp_path
-):  # noqa: F811
+):
     out = tmp_path / "outbox.csv"
     first = run(remind, "--output", str(out))
     assert first.exit_code == 0, first.stderr
@@ -51,7 +52,7 @@ def test_a_second_run_appends_and_a_run_with_nothing_new_leaves_the_file(
 
 def test_a_file_that_is_not_an_outbox_is_refused_before_anything_is_claimed(
     remind, people, read, tmp_path
-):  # noqa: F811
+):
     out = tmp_path / "notes.csv"
     out.write_text("name,score\nx,1\n", encoding="utf-8")
     result = run(remind, "--output", str(out))
@@ -64,7 +65,7 @@ def test_a_file_that_is_not_an_outbox_is_refused_before_anything_is_claimed(
     assert reminder_rows(read) == []
 
 
-def test_an_ics_calendar_gains_new_todos_and_keeps_the_old(remind, people, write, tmp_path):  # noqa: F811
+def test_an_ics_calendar_gains_new_todos_and_keeps_the_old(remind, people, write, tmp_path):
     from icalendar import Calendar
 
     out = tmp_path / "cal.ics"
@@ -99,7 +100,7 @@ class Silent(Collector):
 
 
 @pytest.mark.parametrize("mode", ["stall", "drop"])
-def test_silence_after_data_is_unknown_and_never_resent(remind, people, isolated, read, mode):  # noqa: F811
+def test_silence_after_data_is_unknown_and_never_resent(remind, people, isolated, read, mode):
     from aiosmtpd.controller import Controller
 
     handler = Silent(mode)
@@ -141,7 +142,7 @@ HOLD_LOCK = (
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX locks")
-def test_another_runs_live_claim_is_in_progress_elsewhere(remind, people, write, read):  # noqa: F811
+def test_another_runs_live_claim_is_in_progress_elsewhere(remind, people, write, read):
     from caseload.services import reminder_text, reminders
 
     with read() as s:
