@@ -85,7 +85,7 @@ def test_verify_finds_an_edited_event(logged):
     assert result.exit_code == 1
     assert result.stdout == "event 3 (id 3): its content was changed\n"
     assert result.stderr.splitlines()[0] == (
-        "caseload: the audit log is broken: 1 problem(s) among 4 events"
+        "caseload: the audit log is broken: 1 problem among 4 events"
     )
 
 
@@ -97,7 +97,7 @@ def test_verify_finds_a_deleted_event(logged):
         "event 2 (id 3): events 2..2 are missing",
         "event 2 (id 3): does not follow the event before it",
     ]
-    assert "2 problem(s) among 3 events" in result.stderr
+    assert "2 problems among 3 events" in result.stderr
 
 
 def test_the_append_only_guard_holds_without_tampering(logged):

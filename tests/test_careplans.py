@@ -92,7 +92,7 @@ def test_show_table_is_a_tree_and_plan_text_is_not_markup(cli):
     assert "Care plan of P-1, version 1 (current) · review due 2026-09-01" in out
     assert "Focus: sugars" in out
     assert "[medical] Diabetes [bold]uncontrolled  #1" in out
-    assert "Goal: A1c under 8 — in_progress, target 2026-06-30  #1" in out
+    assert "Goal: A1c under 8 — in progress, target 2026-06-30  #1" in out
     assert "Checked sugars with her" in out
     assert "→ Weekly call (CHW) — planned  #1" in out
 

@@ -51,7 +51,7 @@ def test_a_store_readable_by_others_fails_with_the_fix(cli):
         f"FAIL  store file mode: 0644, readable by others (fix: chmod 600 {cli.db})\n"
         in result.stdout
     )
-    assert result.stderr == "caseload: 1 check(s) failed; see the fixes above\n"
+    assert result.stderr == "caseload: 1 check failed; see the fixes above\n"
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX modes")

@@ -253,7 +253,7 @@ def test_cancel_series_stops_the_recurrence(cli):
     cli.ok("followups", "add", "P-1", "--title", "Call", "--due", "2025-01-06", "--every", "weekly")
     cli.ok("followups", "done", "1", "--at", "2025-01-06T10:00")
     r = cli.ok("followups", "cancel", "2", "--series", "--reason", "moved away")
-    assert r.stderr.strip() == "Cancelled 1 follow-up(s) of the series of follow-up 2."
+    assert r.stderr.strip() == "Cancelled 1 follow-up of the series of follow-up 2."
     assert followups_json(cli) == []
     cancelled = followups_json(cli, "--status", "cancelled")
     assert [(f["id"], f["cancelled_reason"]) for f in cancelled] == [(2, "moved away")]

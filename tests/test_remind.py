@@ -478,7 +478,7 @@ def test_usage_and_config_errors(remind, people, isolated):
     assert nobody.exit_code == 1
     assert nobody.stderr.splitlines()[0] == (
         "caseload: reminders need coordinator_name and coordinator_phone "
-        "in the [caseload] config table"
+        f"in the [caseload] table of the config file {isolated / 'no-config.toml'}"
     )
     configure(isolated)
     mail = run(remind, "--channel", "email")

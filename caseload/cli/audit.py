@@ -6,6 +6,7 @@ import typer
 
 from caseload.cli.common import FORMAT_OPTION, LIMIT_OPTION, Format, emit, say, state
 from caseload.io.tables import Col
+from caseload.labels import plural
 
 app = typer.Typer(rich_markup_mode=None, help="The audit log.", no_args_is_help=True)
 
@@ -63,7 +64,7 @@ def verify(ctx: typer.Context) -> None:
         for line in problems:
             typer.echo(line)
         raise CaseloadError(
-            f"the audit log is broken: {len(problems)} problem(s) among {count} events",
+            f"the audit log is broken: {plural(len(problems), 'problem')} among {count} events",
             hint="an event was edited or deleted outside caseload; compare with a backup",
         )
     typer.echo(f"audit log OK: {count} events")

@@ -20,6 +20,7 @@ from caseload.cli.common import (
 )
 from caseload.enums import GoalStatus, InterventionStatus, ProblemCategory
 from caseload.io.tables import Col
+from caseload.labels import label
 
 app = typer.Typer(
     rich_markup_mode=None,
@@ -64,17 +65,17 @@ def _render_tree(plan: dict, external_id: str) -> None:
     for p in plan["problems"]:
         pnode = root.add(Text(f"[{p['category']}] {p['description']}  #{p['id']}", style="bold"))
         for g in p["goals"]:
-            label = Text(f"Goal: {g['description']} — {g['status']}")
+            line = Text(f"Goal: {g['description']} — {label(g['status'])}")
             if g["target_on"]:
-                label.append(f", target {g['target_on'].isoformat()}")
-            label.append(f"  #{g['id']}", style="dim")
-            gnode = pnode.add(label)
+                line.append(f", target {g['target_on'].isoformat()}")
+            line.append(f"  #{g['id']}", style="dim")
+            gnode = pnode.add(line)
             for n in g["progress"]:
                 when = _plain(n["at"])[:16].replace("T", " ")
                 gnode.add(Text(f"{when}  {n['note']}", style="dim"))
             for i in g["interventions"]:
                 who = f" ({i['responsible']})" if i["responsible"] else ""
-                gnode.add(Text(f"→ {i['description']}{who} — {i['status']}  #{i['id']}"))
+                gnode.add(Text(f"→ {i['description']}{who} — {label(i['status'])}  #{i['id']}"))
         if not p["goals"]:
             pnode.add(Text("(no goals yet)", style="dim"))
     if not plan["problems"]:
@@ -165,7 +166,7 @@ def goal_status(
 
     with state(ctx).session(write=True) as s:
         careplans.set_goal_status(s, goal_id, status.value, note)
-    say(f"Goal {goal_id} is now {status.value}.")
+    say(f"Goal {goal_id} is now {label(status)}.")
 
 
 @app.command("progress")
@@ -209,7 +210,7 @@ def intervention_status(
 
     with state(ctx).session(write=True) as s:
         careplans.set_intervention_status(s, intervention_id, status.value)
-    say(f"Intervention {intervention_id} is now {status.value}.")
+    say(f"Intervention {intervention_id} is now {label(status)}.")
 
 
 @app.command("review")

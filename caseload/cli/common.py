@@ -213,10 +213,22 @@ TABLE_LABELS = {
 }
 
 
-def _table_cell(value: Any) -> str:
-    """A cell for people: timestamps in local time to the minute (CSV/JSON keep ISO)."""
+# Columns whose codes a table shows as words (CSV/JSON keep the codes).
+LABELLED = {"kind", "method", "outcome", "party", "status", "risk", "category", "setting"}
+
+
+def _table_cell(value: Any, column: str = "") -> str:
+    """A cell for people: timestamps in local time to the minute, words for codes."""
     if isinstance(value, datetime):
         return value.astimezone().strftime("%Y-%m-%d %H:%M")
+    from caseload import labels
+
+    if column == "rrule":
+        return labels.describe_rrule(value)
+    if column == "detail":
+        return labels.describe_detail(value)
+    if column in LABELLED and isinstance(value, str):
+        return labels.label(value)
     return _cell(value)
 
 
@@ -268,7 +280,8 @@ def print_table(rows: list[dict], spec: Sequence[str | Col], *, title: str | Non
         c if isinstance(c, tables.Col) else tables.Col(c, TABLE_LABELS.get(c, "")) for c in spec
     ]
     width = tables.width_for(sys.stdout)
-    table = tables.render(cols, rows, width=width, cell=_table_cell, title=title)
+    shown = [{c.key: _table_cell(r.get(c.key), c.key) for c in cols} for r in rows]
+    table = tables.render(cols, shown, width=width, cell=str, title=title)
     sys.stdout.write("\n".join(table.lines) + "\n")
     if table.dropped:
         say(tables.dropped_note(table.dropped, width))
@@ -291,7 +304,7 @@ def show_record(record: dict, fmt: Format, title: str | None = None) -> None:
         table.add_column(style="bold")
         table.add_column(overflow="fold")
         for k, v in record.items():
-            table.add_row(k.replace("_", " "), _cell(v))
+            table.add_row(k.replace("_", " "), _table_cell(v, k))
         Console(highlight=False).print(table)
 
 

@@ -16,6 +16,7 @@ import typer
 
 from caseload.cli.common import State, parse_date_option, say
 from caseload.errors import CaseloadError
+from caseload.labels import plural
 
 
 def _chosen_db(ctx: typer.Context) -> Path | None:
@@ -109,10 +110,16 @@ def _build(db: Path, key_file: Path, *, patients: int, seed: int, followups: int
 
 
 def _summary(counts: dict[str, int]) -> str:
-    return (
-        f"{counts['patient']:,} patients, {counts['followup']:,} follow-ups, "
-        f"{counts['contact']:,} contacts, {counts['care_plan']:,} care plans, "
-        f"{counts['transition']:,} recent hospital discharges, {counts['referral']:,} referrals"
+    return ", ".join(
+        plural(counts[k], word)
+        for k, word in (
+            ("patient", "patient"),
+            ("followup", "follow-up"),
+            ("contact", "contact"),
+            ("care_plan", "care plan"),
+            ("transition", "recent hospital discharge"),
+            ("referral", "referral"),
+        )
     )
 
 

@@ -21,6 +21,7 @@ from caseload.cli.common import (
 )
 from caseload.enums import ContactMethod, ContactOutcome, FollowUpKind
 from caseload.io.tables import Col
+from caseload.labels import plural
 
 app = typer.Typer(
     rich_markup_mode=None,
@@ -240,7 +241,7 @@ def cancel(
     with state(ctx).session(write=True) as s:
         rows = followups.cancel(s, followup_id, reason=reason, series=series)
     if series:
-        say(f"Cancelled {len(rows)} follow-up(s) of the series of follow-up {followup_id}.")
+        say(f"Cancelled {plural(len(rows), 'follow-up')} of the series of follow-up {followup_id}.")
     else:
         say(f"Cancelled follow-up {followup_id}.")
         nxt = rows[0].get("next")

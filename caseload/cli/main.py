@@ -30,6 +30,7 @@ from caseload.cli import setup as setup_cli
 from caseload.cli import transfer as transfer_cli
 from caseload.cli.common import State, say
 from caseload.errors import CaseloadError, UsageError
+from caseload.labels import normalize
 
 
 def report(exc: CaseloadError) -> None:
@@ -38,8 +39,39 @@ def report(exc: CaseloadError) -> None:
         say(f"  {exc.hint}")
 
 
+# Options that belong to the whole program but are also accepted after a command
+# (`caseload init --key-file K`), as people type them.
+GLOBAL_VALUE_OPTIONS = ("--db", "--key-file")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move ``--db``/``--key-file`` (and their values) found after the command to the front."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_VALUE_OPTIONS and rest:
+            if "=" in arg:
+                front.append(arg)
+            else:
+                front += args[i : i + 2]
+                i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 class CaseloadGroup(TyperGroup):
     """Turns expected failures anywhere below into a message and an exit code."""
+
+    def parse_args(self, ctx, args):
+        return super().parse_args(ctx, hoist_global_options(list(args)))
 
     def invoke(self, ctx: typer.Context):
         try:
@@ -50,8 +82,14 @@ class CaseloadGroup(TyperGroup):
         except OverflowError:
             report(UsageError("a date or number is out of range"))
             ctx.exit(UsageError.exit_code)
-        except KeyboardInterrupt:
-            say("caseload: interrupted; work in progress was rolled back")
+        except KeyboardInterrupt as exc:
+            if _at_prompt(exc):  # nothing had started: the person changed their mind
+                say("caseload: cancelled")
+            else:
+                say("caseload: interrupted; work in progress was rolled back")
+            ctx.exit(130)
+        except typer.Abort:  # Ctrl-C or end of input at a typer/click prompt
+            say("caseload: cancelled")
             ctx.exit(130)
         except Exception as exc:
             translated = _translate(exc)
@@ -63,6 +101,16 @@ class CaseloadGroup(TyperGroup):
             obj = ctx.obj
             if isinstance(obj, State):
                 obj.close()
+
+
+def _at_prompt(exc: BaseException) -> bool:
+    """Whether Ctrl-C came while asking for a key or a confirmation (getpass, click prompt)."""
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb.tb_frame.f_code.co_filename
+        tb = tb.tb_next
+    return last is not None and Path(last).stem in ("getpass", "termui")
 
 
 def _translate(exc: Exception) -> CaseloadError | None:
@@ -92,7 +140,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    # Every enumerated option takes its code or its label, in any case ("No answer").
+    context_settings={"help_option_names": ["-h", "--help"], "token_normalize_func": normalize},
 )
 
 

@@ -10,6 +10,7 @@ import typer
 
 from caseload.cli.common import say, state
 from caseload.errors import CaseloadError, UsageError
+from caseload.labels import plural
 
 YES_OPTION = typer.Option(False, "--yes", "-y", help="Confirm without asking.")
 
@@ -198,7 +199,7 @@ def doctor(
         raise failure
     failed = sum(1 for r in results if r.status == "FAIL")
     if failed:
-        raise CaseloadError(f"{failed} check(s) failed; see the fixes above")
+        raise CaseloadError(f"{plural(failed, 'check')} failed; see the fixes above")
 
 
 def register(app: typer.Typer) -> None:

@@ -16,6 +16,7 @@ from caseload.cli.common import (
 )
 from caseload.enums import ReferralStatus
 from caseload.io.tables import Col
+from caseload.labels import label
 
 app = typer.Typer(
     rich_markup_mode=None,
@@ -80,7 +81,7 @@ def update(
 
     with state(ctx).session(write=True) as s:
         referrals.advance(s, referral_id, status.value, on=when, note=note)
-    say(f"Referral {referral_id} is now {status.value}.")
+    say(f"Referral {referral_id} is now {label(status)}.")
 
 
 @app.command("list")

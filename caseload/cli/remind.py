@@ -82,8 +82,11 @@ def remind(
     settings = cfg.raw.get("reminders") or {}
     quiet = svc.in_quiet_hours(now, svc.parse_quiet_hours(settings.get("quiet_hours")))
     if channel is not Channel.ics and not (cfg.coordinator_name and cfg.coordinator_phone):
+        from caseload import paths
+
         raise CaseloadError(
-            "reminders need coordinator_name and coordinator_phone in the [caseload] config table",
+            "reminders need coordinator_name and coordinator_phone in the [caseload] table"
+            f" of the config file {paths.config_file()}",
             hint="patients are told whom to call back; see docs/reminders.md",
         )
     smtp = None

@@ -50,7 +50,9 @@ def clean_text(
 
 def check_choice(value: str, enum: type[StrEnum], what: str) -> str:
     """Normalise ``value`` to a member of ``enum`` or raise a clear Invalid."""
-    v = (value or "").strip().lower().replace("-", "_").replace(" ", "_")
+    from caseload.labels import normalize
+
+    v = normalize(value or "")
     allowed = [m.value for m in enum]
     if v not in allowed:
         raise Invalid(f"{what} must be one of {', '.join(allowed)} (got {value!r})")
