@@ -18,8 +18,9 @@ _SPECIAL = {
 }
 
 ENUMS: tuple[type[StrEnum], ...] = tuple(
-    v for v in vars(enums).values() if isinstance(v, type) and issubclass(v, StrEnum)
-    and v is not StrEnum
+    v
+    for v in vars(enums).values()
+    if isinstance(v, type) and issubclass(v, StrEnum) and v is not StrEnum
 )
 LABELS: dict[str, str] = {
     m.value: _SPECIAL.get(m.value, m.value.replace("_", " ")) for e in ENUMS for m in e
