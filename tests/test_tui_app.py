@@ -315,6 +315,22 @@ async def test_patients_search_by_external_id_and_phone(make_app, read):
         await until(pilot, lambda: app.screen.id == "patient" and app.screen.data)
 
 
+
+@sync
+async def test_patients_search_folds_diacritics(make_app, write):
+    from caseload.services import patients
+
+    with write() as s:
+        patients.add(s, external_id="FOLD-1", given_name="Anna", family_name="Woźniak")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await pilot.press("slash")
+        await until(pilot, lambda: app.screen.id == "patients")
+        table = app.screen.query_one("#patient-table")
+        await type_text(pilot, "wozniak")
+        await until(pilot, lambda: [k.value for k in table.rows] == ["FOLD-1"])
+
 # --- Patient ----------------------------------------------------------------------------
 
 

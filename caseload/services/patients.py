@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from caseload.errors import Invalid, NotFound
@@ -179,62 +178,32 @@ def search(
     risk: str | None = None,
     program: str | None = None,
     limit: int | None = None,
-    after: tuple[str, str, int] | None = None,
+    after: tuple | None = None,
 ) -> Page:
-    """Patients whose name starts with, external id starts with, or phone contains ``text``.
+    """Every patient ``find`` matches (the one finder of the CLI and the TUI), as full records.
 
-    Ordered by family name, given name, id; keyset paging through ``after`` so
-    page N costs the same as page 1 at 100k patients.
+    Same matching and order as the TUI's search (folded names, external id,
+    phone digits; sorted by the folded name key); ``after`` is a previous page's
+    ``next_after``. Without ``limit``, every match.
     """
-    stmt = select(Patient)
-    text = (text or "").strip()
-    if text:
-        low = fold(text)
-        digits = re.sub(r"\D", "", text)
-        like = _escape_like(low)
-        conds = [
-            col(Patient.search_name).like(f"{like}%", escape="\\"),
-            col(Patient.search_name).like(f"% {like}%", escape="\\"),
-            col(Patient.external_id).like(f"{_escape_like(text)}%", escape="\\"),
-        ]
-        if len(digits) >= 3:
-            conds.append(col(Patient.phone_digits).like(f"%{digits}%"))
-        stmt = stmt.where(or_(*conds))
-    if status:
-        stmt = stmt.where(Patient.status == check_choice(status, PatientStatus, "status"))
-    if risk:
-        stmt = stmt.where(Patient.risk == check_choice(risk, Risk, "risk"))
-    if program:
-        tag = _escape_like(program.strip())
-        stmt = stmt.where(
-            or_(
-                Patient.programs == program.strip(),
-                col(Patient.programs).like(f"{tag};%", escape="\\"),
-                col(Patient.programs).like(f"%;{tag}", escape="\\"),
-                col(Patient.programs).like(f"%;{tag};%", escape="\\"),
-            )
+    conn = session.connection().connection.driver_connection
+    ids: list[int] = []
+    page = Page([], None)
+    cursor = after
+    while limit is None or len(ids) < limit:
+        want = 1000 if limit is None else min(1000, limit - len(ids))
+        page = find(conn, text, status=status, risk=risk, program=program, limit=want, after=cursor)
+        ids += [r["id"] for r in page.rows]
+        if page.next_after is None:
+            break
+        cursor = page.next_after
+    found: dict[int, Patient] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        found.update(
+            (p.id, p) for p in session.exec(select(Patient).where(col(Patient.id).in_(chunk)))
         )
-    if after is not None:
-        fam, giv, pid = after
-        stmt = stmt.where(
-            or_(
-                Patient.family_name > fam,
-                (Patient.family_name == fam) & (Patient.given_name > giv),
-                (Patient.family_name == fam)
-                & (Patient.given_name == giv)
-                & (col(Patient.id) > pid),
-            )
-        )
-    stmt = stmt.order_by(col(Patient.family_name), col(Patient.given_name), col(Patient.id))
-    if limit is not None:
-        stmt = stmt.limit(limit + 1)
-    found = list(session.exec(stmt))
-    next_after = None
-    if limit is not None and len(found) > limit:
-        found = found[:limit]
-        last = found[-1]
-        next_after = (last.family_name, last.given_name, last.id)
-    return Page([to_public(p) for p in found], next_after)
+    return Page([to_public(found[i]) for i in ids], page.next_after if limit is not None else None)
 
 
 def _escape_like(text: str) -> str:
@@ -249,8 +218,7 @@ def count(session: Session) -> int:
 
 # --- the fast finder (TUI search and command palette) -----------------------------------
 #
-# `search` above keeps the CLI's contract (any word of the name, phone digits anywhere,
-# ordered by family then given name), which costs a table scan at 100k patients. `find`
+# `search` above is `find` with full records (for the CLI and exports); `find`
 # answers each keystroke from the existing indexes alone, with no schema change: each
 # kind of match ("arm") walks one index in that index's order and stops after a page,
 # so a page costs the same at any size. Text with a digit looks for an external id
@@ -271,27 +239,26 @@ _TOP = "\U0010ffff"
 
 
 def _arms(text: str, order: str) -> list[tuple[str, str, list]]:
-    """The (arm, condition, params) to try, in the order their rows are shown."""
+    """The (arm, condition, params) to try, in the order their rows are shown.
+
+    A later arm leaves out the rows an earlier one showed with ``id NOT IN`` over
+    the earlier arm's covering index, so each arm still reads one index only.
+    """
     low = " ".join(fold(text).split())
     if not low:
         return [("id" if order == "external_id" else "name", "1", [])]
+    id_cond = "((external_id >= ? AND external_id < ?) OR (external_id >= ? AND external_id < ?))"
+    id_params = [text, text + _TOP, text.upper(), text.upper() + _TOP]
     if any(c.isdigit() for c in low):
-        out = [
-            (
-                "id",
-                "((external_id >= ? AND external_id < ?) OR (external_id >= ? AND external_id < ?))",
-                [text, text + _TOP, text.upper(), text.upper() + _TOP],
-            )
-        ]
+        out = [("id", id_cond, id_params)]
         digits = re.sub(r"\D", "", low)
-        if len(digits) >= 3:
-            # Not the rows the id arm showed already (a numeric MRN can look like a phone).
+        if len(digits) >= 3:  # not the rows the id arm showed (a numeric MRN looks like a phone)
             out.append(
                 (
                     "phone",
-                    "phone_digits LIKE ? AND NOT (external_id >= ? AND external_id < ?)"
-                    " AND NOT (external_id >= ? AND external_id < ?)",
-                    [f"%{digits}%", text, text + _TOP, text.upper(), text.upper() + _TOP],
+                    "phone_digits LIKE ? AND id NOT IN (SELECT id FROM patient INDEXED BY"
+                    f" sqlite_autoindex_patient_1 WHERE {id_cond})",
+                    [f"%{digits}%", *id_params],
                 )
             )
         return out
@@ -302,7 +269,18 @@ def _arms(text: str, order: str) -> list[tuple[str, str, list]]:
         swapped = " ".join([words[-1], *words[:-1]])
         conds.append("(search_name >= ? AND search_name < ?)")
         params += [swapped, swapped + _TOP]
-    return [("name", "(" + " OR ".join(conds) + ")", params)]
+    name_cond = "(" + " OR ".join(conds) + ")"
+    out = [("name", name_cond, params)]
+    if not all(c.isalpha() or c in " '." for c in low):  # "B-" or "mrn_": an id typed
+        out.append(
+            (
+                "id",
+                f"{id_cond} AND id NOT IN (SELECT id FROM patient INDEXED BY"
+                f" ix_patient_search_name WHERE {name_cond})",
+                [*id_params, *params],
+            )
+        )
+    return out
 
 
 def _filters(status, risk, program, overdue_on) -> tuple[str, list]:
