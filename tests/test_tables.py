@@ -175,8 +175,8 @@ EXPECTED = {
         ("contacts", "list"),
         "id  at                patient   method      outcome       note\n"
         "--  ----------------  --------  ----------  ------------  ----------------------\n"
-        " 2  2026-11-19 16:05  MRN-1002  phone       left_message\n"
-        " 1  2026-11-18 10:30  MRN-1001  home_visit  reached       Discussed the housing…\n",
+        " 2  2026-11-19 16:05  MRN-1002  phone       left message\n"
+        " 1  2026-11-18 10:30  MRN-1001  home visit  reached       Discussed the housing…\n",
         "",
     ),
     "followups": (
@@ -185,8 +185,8 @@ EXPECTED = {
         "--  --------  ----------  ----------------  -----------------------  ---  ------\n"
         " 1  MRN-1001  2026-11-20  other             Renew bus pass and dis…    3  open\n"
         " 2  MRN-1002  2026-11-23  call              Weekly check-in call       3  open\n"
-        " 3  MRN-1003  2026-11-23  transition_call   Post-discharge call        1  open\n"
-        " 4  MRN-1003  2026-12-03  transition_visit  Post-discharge visit       2  open\n",
+        " 3  MRN-1003  2026-11-23  transition call   Post-discharge call        1  open\n"
+        " 4  MRN-1003  2026-12-03  transition visit  Post-discharge visit       2  open\n",
         "(left out to fit 80 columns: repeats; --format csv has them)\n",
     ),
     "referrals": (
@@ -235,11 +235,11 @@ EXPECTED = {
     "audit": (
         ("audit", "list", "--limit", "4"),
         "id  at                actor    action                detail\n"
-        "--  ----------------  -------  --------------------  ---------------------------\n"
-        "15  YYYY-MM-DD HH:MM  jrivera  referral.add          {}\n"
-        '16  YYYY-MM-DD HH:MM  jrivera  referral.accepted     {"new":"accepted","old":"s…\n'
-        '17  YYYY-MM-DD HH:MM  jrivera  careplan.create       {"version":1}\n'
-        '18  YYYY-MM-DD HH:MM  jrivera  careplan.problem.add  {"plan_id":1,"version":1}\n',
+        "--  ----------------  -------  --------------------  ------------------------\n"
+        "15  YYYY-MM-DD HH:MM  jrivera  referral.add\n"
+        "16  YYYY-MM-DD HH:MM  jrivera  referral.accepted     new: accepted, old: sent\n"
+        "17  YYYY-MM-DD HH:MM  jrivera  careplan.create       version: 1\n"
+        "18  YYYY-MM-DD HH:MM  jrivera  careplan.problem.add  plan 1, version: 1\n",
         "(left out to fit 80 columns: entity id, patient, entity; --format csv has them)\n",
     ),
 }
@@ -260,7 +260,7 @@ def test_a_wide_terminal_shows_every_column(seeded):
         "id  patient   due on      kind              title"
         "                                         pri  status  repeats",
         "--  --------  ----------  ----------------  --------------------------------------------"
-        "  ---  ------  -----------",
+        "  ---  ------  ----------",
         " 1  MRN-1001  2026-11-20  other             Renew bus pass and disability parking permit"
         "    3  open",
     ]
