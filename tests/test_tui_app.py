@@ -82,7 +82,11 @@ async def test_a_wrong_key_from_a_file_shows_the_unlock_screen(make_app):
 
     app = make_app(key=Key("0" * 64, raw=True, source="test"))
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.screen.id == "unlock")
+        await until(
+            pilot,
+            lambda: app.screen.id == "unlock"
+            and "wrong key" in str(app.screen.query_one("#unlock-error").render()),
+        )
         assert "wrong key or not a caseload database" in str(
             app.screen.query_one("#unlock-error").render()
         )
@@ -92,8 +96,10 @@ async def test_a_wrong_key_from_a_file_shows_the_unlock_screen(make_app):
 async def test_idle_lock_hides_everything_until_the_key_in_use_is_typed(make_app, cli):
     app = make_app(idle_lock_seconds=0.2)
     async with app.run_test(size=(80, 24)) as pilot:
-        await open_today(pilot)
+        # On a slow machine the lock can come before Today has its rows: wait for the
+        # lock itself, then check that it covers Today (pushed when the store opened).
         await until(pilot, lambda: app.locked)
+        assert any(s.id == "today" for s in app.screen_stack)
         await key_field_ready(pilot)
         assert app.screen.id == "unlock" and app.screen.store is app.store
         # Nothing of the screens underneath is visible, and their keys are dead.

@@ -14,14 +14,27 @@ async def settle(pilot, rounds: int = 3) -> None:
         await pilot.pause()
 
 
-async def until(pilot, predicate, tries: int = 200) -> None:
-    """Wait for ``predicate()`` by letting the app run (workers, messages, timers)."""
-    for _ in range(tries):
-        if predicate():
-            return
+async def until(pilot, predicate, seconds: float = 30.0) -> None:
+    """Wait for ``predicate()`` by letting the app run (workers, messages, timers).
+
+    Bounded by time, not by a count of rounds: on a loaded CI machine a round can
+    take far longer than here, and a count that passes on a quiet laptop fails there.
+    A predicate that raises (a widget not composed yet) counts as not yet true.
+    """
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if predicate():
+                return
+        except Exception:  # noqa: BLE001 - the screen may still be composing
+            if time.monotonic() >= deadline:
+                raise
+        if time.monotonic() >= deadline:
+            raise AssertionError("the app never reached the expected state")
         await pilot.app.workers.wait_for_complete()
         await pilot.pause(0.01)
-    raise AssertionError("the app never reached the expected state")
 
 
 def sync(fn):
