@@ -97,8 +97,9 @@ async def test_idle_lock_hides_everything_until_the_key_in_use_is_typed(make_app
     app = make_app(idle_lock_seconds=0.2)
     async with app.run_test(size=(80, 24)) as pilot:
         # On a slow machine the lock can come before Today has its rows: wait for the
-        # lock itself, then check that it covers Today (pushed when the store opened).
-        await until(pilot, lambda: app.locked)
+        # lock itself (the app starts locked until its store opens), then check that it
+        # covers Today (pushed when the store opened).
+        await until(pilot, lambda: app.store is not None and app.locked)
         assert any(s.id == "today" for s in app.screen_stack)
         await key_field_ready(pilot)
         assert app.screen.id == "unlock" and app.screen.store is app.store
