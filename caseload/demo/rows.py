@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from itertools import accumulate
 
-from caseload.services import demo_pools as P
+from caseload.demo import pools as P
 from caseload.services.patients import phone_digits, search_key
 
 # Above this many patients, plans, history contacts and referrals get lighter per
