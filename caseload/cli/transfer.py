@@ -108,7 +108,6 @@ def import_(
     discharges: HL7 v2 ADT, FHIR R4 Encounters, CSV/XLSX encounters (docs/import-export.md).
     """
     from caseload.io import importers
-    from caseload.io.validate import Options
 
     if kind is ImportKind.discharges:
         from caseload.cli import discharges
@@ -123,11 +122,28 @@ def import_(
             param_hint="'FILE'",
         )
 
+    settings = _settings(
+        kind, fmt, sheet, maps, nulls, dayfirst, monthfirst, on_conflict,
+        skip_invalid=skip_invalid, rejects=rejects, dry_run=dry_run,
+    )  # fmt: skip
+    conn = state(ctx).raw()
+    report = _with_progress(lambda update: importers.run(conn, file, settings, update))
+    for line in report.lines():
+        say(line)
+    if report.failed and not skip_invalid:
+        raise typer.Exit(1)
+
+
+def _settings(kind, fmt, sheet, maps, nulls, dayfirst, monthfirst, on_conflict, **flags):
+    """The import's options as ``importers.Settings`` (usage errors for what cannot go together)."""
+    from caseload.io import importers
+    from caseload.io.validate import Options
+
     if dayfirst and monthfirst:
         raise typer.BadParameter(
             "give --dayfirst or --monthfirst, not both", param_hint="'--dayfirst'"
         )
-    settings = importers.Settings(
+    return importers.Settings(
         kind=kind.value,
         fmt=fmt.value,
         sheet=sheet,
@@ -137,24 +153,20 @@ def import_(
             dayfirst=True if dayfirst else False if monthfirst else None,
         ),
         on_conflict=on_conflict.value,
-        skip_invalid=skip_invalid,
-        rejects=rejects,
-        dry_run=dry_run,
+        **flags,
     )
-    st = state(ctx)
-    conn = st.raw()
+
+
+def _with_progress(work):
+    """``work(update)`` with a progress bar on stderr while it runs (when it is a terminal)."""
     bar, update = _progress()
-    if bar is not None:
-        bar.start()
+    if bar is None:
+        return work(update)
+    bar.start()
     try:
-        report = importers.run(conn, file, settings, update)
+        return work(update)
     finally:
-        if bar is not None:
-            bar.stop()
-    for line in report.lines():
-        say(line)
-    if report.failed and not skip_invalid:
-        raise typer.Exit(1)
+        bar.stop()
 
 
 def export(
