@@ -404,6 +404,23 @@ def test_columns_written_are_the_models_columns():
         assert len(cols) == len(set(cols))
 
 
+def test_vocabularies_are_the_domains_with_one_weight_each():
+    """The demo draws methods, outcomes, kinds and referral states from caseload.enums;
+    a value added there without a weight here would skew every draw after it."""
+    from caseload.demo import pools as P
+    from caseload.enums import ContactMethod, ContactOutcome, FollowUpKind, ReferralStatus
+
+    for values, weights, enum in (
+        (P.CONTACT_METHODS, P.CONTACT_METHOD_WEIGHTS, ContactMethod),
+        (P.CONTACT_OUTCOMES, P.CONTACT_OUTCOME_WEIGHTS, ContactOutcome),
+        (P.FOLLOWUP_KINDS, P.FOLLOWUP_KIND_WEIGHTS, FollowUpKind),
+        (P.REFERRAL_STATUSES, P.REFERRAL_WEIGHTS, ReferralStatus),
+    ):
+        assert set(values) <= {e.value for e in enum}
+        assert len(weights) == len(values), enum.__name__
+    assert set(P.FOLLOWUP_TITLES) >= set(P.FOLLOWUP_KINDS)
+
+
 def test_last_contact_columns_follow_the_contacts(cli, read):
     """The triggers: latest contact, latest reached one, addenda ignored, edits recomputed."""
     from sqlmodel import select
