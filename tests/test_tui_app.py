@@ -16,7 +16,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 @pytest.fixture
 def demo(engine):
-    from caseload.services import demo
+    from caseload.demo import generator as demo
 
     demo.generate(engine, patients=40, seed=3, today=DAY)
     return engine
