@@ -84,8 +84,10 @@ async def test_a_wrong_key_from_a_file_shows_the_unlock_screen(make_app):
     async with app.run_test(size=(80, 24)) as pilot:
         await until(
             pilot,
-            lambda: app.screen.id == "unlock"
-            and "wrong key" in str(app.screen.query_one("#unlock-error").render()),
+            lambda: (
+                app.screen.id == "unlock"
+                and "wrong key" in str(app.screen.query_one("#unlock-error").render())
+            ),
         )
         assert "wrong key or not a caseload database" in str(
             app.screen.query_one("#unlock-error").render()
@@ -322,7 +324,6 @@ async def test_patients_search_by_external_id_and_phone(make_app, read):
         await until(pilot, lambda: app.screen.id == "patient" and app.screen.data)
 
 
-
 @sync
 async def test_patients_search_folds_diacritics(make_app, write):
     from caseload.services import patients
@@ -337,6 +338,7 @@ async def test_patients_search_folds_diacritics(make_app, write):
         table = app.screen.query_one("#patient-table")
         await type_text(pilot, "wozniak")
         await until(pilot, lambda: [k.value for k in table.rows] == ["FOLD-1"])
+
 
 # --- Patient ----------------------------------------------------------------------------
 
