@@ -44,6 +44,9 @@ def test_enum_options_take_labels_in_any_case(cli):
     assert "no_answer" not in table
     bad = cli("contacts", "log", "L-1", "--method", "phone", "--outcome", "maybe")
     assert bad.exit_code == 2 and "'--outcome'" in bad.stderr
+    # The message lists what to type, in words: 'no answer', not 'no_answer'.
+    assert "'maybe' is not one of 'reached', 'no answer', 'left message'" in bad.stderr
+    assert "no_answer" not in bad.stderr
 
 
 def test_recurrence_shows_in_words_in_tables_and_as_rrule_in_json(cli):

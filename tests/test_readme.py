@@ -213,4 +213,4 @@ def test_due_prompts_on_a_terminal_and_ctrl_c_there_says_cancelled(passphrase_st
     assert "Key, passphrase or recovery key for " in out and "Due list for " in out
     code, out = _pty_run(["due"], passphrase_store, b"\x03")
     assert code == 130, out
-    assert out.rstrip().endswith("caseload: cancelled") and "rolled back" not in out
+    assert out.rstrip().endswith(": \ncaseload: cancelled") and "rolled back" not in out
