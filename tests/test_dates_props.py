@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from hypothesis import given
@@ -68,6 +68,7 @@ def test_date_forms(typed, expected):
         ("mon at 9:30", local(2026, 12, 7, 9, 30)),
         ("dec 1 9am", local(2026, 12, 1, 9, 0)),
         ("2026-11-20 14:30", local(2026, 11, 20, 14, 30)),
+        ("2026-11-20T14:30Z", datetime(2026, 11, 20, 14, 30, tzinfo=UTC)),
         ("2h ago", local(2026, 12, 2, 8, 0)),
         ("-2h", local(2026, 12, 2, 8, 0)),
         ("90 min ago", local(2026, 12, 2, 8, 30)),

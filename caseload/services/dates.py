@@ -171,10 +171,15 @@ def parse_when(text: str, *, now: datetime | None = None) -> datetime:
     """
     ref = now or datetime.now().astimezone()
     t = " ".join((text or "").strip().lower().replace(",", " ").split())
-    if _HOURS.match(t) and _HOURS.match(t).group(4) == "m":
+    offset = _HOURS.match(t)
+    if offset and offset.group(4) == "m":
         raise ValueError(f"{text!r}: minutes or months? write 30min ago, -2h or -1mo")
     try:
-        dt = _moment(t, ref)
+        dt = datetime.fromisoformat((text or "").strip())  # as typed: 14:30Z, not 14:30z
+    except ValueError:
+        dt = None
+    try:
+        dt = dt or _moment(t, ref)
     except (OverflowError, ValueError):
         dt = None
     if dt is None:
@@ -194,10 +199,6 @@ def _moment(t: str, ref: datetime) -> datetime | None:
     """Naive local (a time was given), or aware (now, hours ago, a date at the current time)."""
     if t == "now":
         return ref
-    try:
-        return datetime.fromisoformat(t)
-    except ValueError:
-        pass
     m = _HOURS.match(t)
     if m and m.group(4) in _CLOCK_UNITS:
         into, sign, count, unit, ago = m.groups()
