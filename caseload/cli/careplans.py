@@ -221,7 +221,7 @@ def review(
     summary: str = typer.Option(None, "--summary", help="A new summary of the plan."),
 ) -> None:
     """Set the current care plan's review-due date (and summary)."""
-    review_on = parse_date_option(on, "on")
+    review_on = parse_date_option(on, "on", kind="future")
     from caseload.services import careplans
 
     with state(ctx).session(write=True) as s:

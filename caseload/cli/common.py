@@ -145,14 +145,30 @@ def option_hint(name: str) -> str:
     return "'--" + name.replace("_", "-") + "'"
 
 
-def parse_date_option(value: str | None, name: str = "date") -> date | None:
+# Which forms an option's error message offers (services/dates.py FORMS): a birth date never
+# suggests "tomorrow", a due date suggests what lies ahead, a discharge what lies behind.
+_DATE_KINDS = {
+    "birth_date": "birth",
+    "due": "future",
+    "target": "future",
+    "enrolled_on": "past",
+    "discharged_on": "past",
+    "since": "past",
+    "sent": "past",
+    "on": "past",
+}
+
+
+def parse_date_option(
+    value: str | None, name: str = "date", kind: str | None = None
+) -> date | None:
     """A date option as people type it; a bad one is a usage error (exit 2) naming the option."""
     if value is None:
         return None
     from caseload.services.dates import parse_date
 
     try:
-        return parse_date(value)
+        return parse_date(value, kind=kind or _DATE_KINDS.get(name, "date"))
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=option_hint(name)) from None
 

@@ -75,7 +75,12 @@ def add(
     ctx: typer.Context,
     patient_id: str = typer.Argument(..., metavar="ID", help="The patient's external id."),
     title: str = typer.Option(..., "--title", help="What is to be done."),
-    due: str = typer.Option(..., "--due", metavar="D", help="Due date (ISO, today, +3d, mon…)."),
+    due: str = typer.Option(
+        ...,
+        "--due",
+        metavar="D",
+        help="Due date (YYYY-MM-DD, fri, next week, in 2 weeks, dec 15…).",
+    ),
     kind: FollowUpKind = typer.Option(FollowUpKind.call, "--kind"),
     every: str = typer.Option(
         None,
@@ -190,7 +195,12 @@ def done(
     method: ContactMethod = typer.Option(
         None, "--method", help="How it was done (default from the kind: call → phone…)."
     ),
-    at: str = typer.Option(None, "--at", metavar="WHEN", help="When it was done; default now."),
+    at: str = typer.Option(
+        None,
+        "--at",
+        metavar="WHEN",
+        help="When it was done (15:00, yesterday 3pm, 2h ago…); default now.",
+    ),
     no_contact: bool = typer.Option(
         None,
         "--no-contact/--contact",
