@@ -100,7 +100,7 @@ def keyring_check(timeout: float, key_source: str) -> Check:
 
 def store_checks(conn) -> list[Check]:
     """Pages and HMACs, and the schema revision, on an open raw connection."""
-    from caseload.store.schema import HEAD, KNOWN, read_revision
+    from caseload.store.revision import HEAD, KNOWN, read_revision
 
     out: list[Check] = []
     try:

@@ -15,6 +15,7 @@ from pathlib import Path
 from caseload.errors import CaseloadError
 from caseload.store.connect import connect
 from caseload.store.keys import Key, derived_raw_key
+from caseload.store.revision import check_revision, read_revision
 
 KEEP_AUTOMATIC = 5
 
@@ -124,8 +125,6 @@ def check_backup(path: Path, key: Key):
     raises StoreLocked (exit 3); a damaged or foreign file raises CaseloadError.
     """
     import sqlcipher3
-
-    from caseload.store.schema import check_revision, read_revision
 
     if not path.is_file():
         raise CaseloadError(f"no backup at {path}")
