@@ -45,9 +45,9 @@ def plan_new_key(
         if reuse_file and key_file.exists():
             return KeyPlan(keys.read_key_file(key_file), "file", key_file)
         return KeyPlan(keys.new_raw_key(f"key file {key_file}"), "file", key_file)
-    passphrase = os.environ.get("CASELOAD_PASSPHRASE")
-    if passphrase:
-        return KeyPlan(keys.Key(passphrase, raw=False, source="CASELOAD_PASSPHRASE"), "passphrase")
+    passphrase = keys.new_passphrase_from_env("CASELOAD_PASSPHRASE")
+    if passphrase is not None:
+        return KeyPlan(passphrase, "passphrase")
     key = keys.new_raw_key("the keyring")
     failure = keys.keyring_set(db_path, key, timeout)
     if failure is None:
@@ -187,8 +187,25 @@ def opens(db_path: Path, key: keys.Key) -> bool:
     return True
 
 
+def torn_pending(key_file: Path | None) -> Path | None:
+    """A pending key file that is empty or torn: killed while it was written, so never used."""
+    if key_file is None:
+        return None
+    pending = pending_file(key_file)
+    if pending.is_file() and not keys.is_whole_raw_key(pending):
+        return pending
+    return None
+
+
 def pending_key(db_path: Path, key_file: Path | None, timeout: float) -> keys.Key | None:
-    """A new key left by an interrupted rotation, if any (file first, then keyring)."""
+    """A new key left by an interrupted rotation, if any (file first, then keyring).
+
+    A torn pending file is discarded here: the store is re-keyed only after the
+    pending key was written whole and fsynced, so a torn one never opened it.
+    """
+    torn = torn_pending(key_file)
+    if torn is not None:
+        torn.unlink(missing_ok=True)
     if key_file is not None and pending_file(key_file).exists():
         return keys.read_key_file(pending_file(key_file))
     if key_file is None:
