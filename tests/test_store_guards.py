@@ -278,3 +278,32 @@ def test_a_short_passphrase_from_the_environment_is_refused_at_init_and_rotate(d
     )
     assert cli.ok("patients", "list", env=env).exit_code == 0
     assert len(before) > 0
+
+
+# --- the docs' "what can go wrong" tables name real tests ---------------------------------
+
+
+def test_every_row_of_the_what_can_go_wrong_tables_names_a_test_that_exists():
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    ref = re.compile(r"`(tests/[\w/]+\.py)?::(\w+)`")
+    rows = 0
+    for doc in ("docs/security.md", "docs/operations.md"):
+        text = (root / doc).read_text(encoding="utf-8")
+        section = text.split("## What can go wrong and what caseload does", 1)[1]
+        for line in section.splitlines():
+            if not line.startswith("| ") or line.startswith(("| What goes wrong", "|---")):
+                continue
+            rows += 1
+            found = ref.findall(line)
+            if "(by design" in line:
+                continue
+            assert found, f"{doc}: a row names no test: {line}"
+            current = None
+            for path, name in found:
+                current = path or current
+                assert current is not None, line
+                source = (root / current).read_text(encoding="utf-8")
+                assert re.search(rf"^def {name}\(", source, re.M), f"{doc}: no {current}::{name}"
+    assert rows >= 30
