@@ -167,6 +167,21 @@ def is_whole_raw_key(path: Path) -> bool:
     return bool(_HEX_KEY.match(data.decode("ascii", "replace").strip("\r\n")))
 
 
+def pending_file(key_file: Path) -> Path:
+    """Where `key rotate` keeps a new key until the store has taken it: ``<key file>.new``."""
+    return key_file.with_name(key_file.name + ".new")
+
+
+def torn_pending(key_file: Path | None) -> Path | None:
+    """A pending key file that is empty or torn: killed while it was written, so never used."""
+    if key_file is None:
+        return None
+    pending = pending_file(key_file)
+    if pending.is_file() and not is_whole_raw_key(pending):
+        return pending
+    return None
+
+
 def write_key_file(path: Path, key: Key, *, replace: bool = False) -> None:
     """Write a key with mode 0600; never over an existing file unless ``replace``."""
     path = path.expanduser()

@@ -151,7 +151,7 @@ def leftovers(db: Path, key_file: Path | None) -> list[Path]:
     aside by a restore are the user's to delete and are not listed.
     """
     from caseload.paths import backups_dir
-    from caseload.store.rekey import torn_pending
+    from caseload.store.keys import torn_pending
 
     found: list[Path] = []
     if db.parent.is_dir():

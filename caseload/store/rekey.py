@@ -13,6 +13,7 @@ from pathlib import Path
 from caseload.errors import StoreLocked
 from caseload.store import keys
 from caseload.store.connect import connect
+from caseload.store.keys import pending_file, torn_pending
 
 
 @dataclass
@@ -117,10 +118,6 @@ def rotation_kind(key: keys.Key) -> str:
     return "passphrase"
 
 
-def pending_file(key_file: Path) -> Path:
-    return key_file.with_name(key_file.name + ".new")
-
-
 def _keyring_call(fn, timeout: float):
     value, error = keys.with_timeout(fn, timeout)
     return None if error is not None else value
@@ -185,16 +182,6 @@ def opens(db_path: Path, key: keys.Key) -> bool:
     except StoreLocked:
         return False
     return True
-
-
-def torn_pending(key_file: Path | None) -> Path | None:
-    """A pending key file that is empty or torn: killed while it was written, so never used."""
-    if key_file is None:
-        return None
-    pending = pending_file(key_file)
-    if pending.is_file() and not keys.is_whole_raw_key(pending):
-        return pending
-    return None
 
 
 def pending_key(db_path: Path, key_file: Path | None, timeout: float) -> keys.Key | None:
