@@ -172,3 +172,39 @@ def test_leftovers_are_reported_and_removed_with_yes(cli, tmp_path):
     assert "WARN  leftover files: 1 left by interrupted work" in cli.ok("doctor").stdout
     live.unlink()  # its process is gone now: the copy it held is a leftover like the rest
     assert "OK    leftover files: none" in cli.ok("doctor").stdout
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a pseudo-terminal")
+def test_on_a_terminal_doctor_asks_before_removing_leftovers(cli):
+    """SPEC's confirmation rule: a terminal is asked; "y" removes, anything else keeps."""
+    import pty
+    import subprocess
+    import sys
+
+    staged = cli.db.with_name(cli.db.name + ".restoring-20260101T000000000000Z")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASELOAD_")}
+    env.update(
+        CASELOAD_DB=str(cli.db),
+        CASELOAD_KEY_FILE=str(cli.key),
+        CASELOAD_CONFIG=os.environ["CASELOAD_CONFIG"],
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+    )
+    for answer, kept in (("n", True), ("y", False)):
+        staged.write_bytes(b"x")
+        master, slave = pty.openpty()
+        os.write(master, answer.encode() + b"\n")  # typed ahead: the line waits in the tty
+        done = subprocess.run(
+            [sys.executable, "-m", "caseload", "doctor"],
+            stdin=slave,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        os.close(slave)
+        os.close(master)
+        assert done.returncode == 0, done.stderr
+        assert "Remove the 1 leftover file? [y/N]" in done.stderr
+        assert staged.exists() == kept
+    assert done.stderr.splitlines()[-1].endswith("Removed 1 leftover file.")
