@@ -200,6 +200,22 @@ def test_an_empty_pending_key_is_discarded_and_rotate_proceeds(cli):
     assert ids(cli) == ["P-1"]
 
 
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
+def test_a_rotate_killed_as_it_creates_the_pending_key_leaves_it_empty_and_harmless(cli):
+    add(cli, "P-2")
+    old = cli.key.read_text()
+    done = run_child(
+        child_env(cli, CASELOAD_TEST_CRASH_AFTER="key-file-created"), "key", "rotate", "--yes"
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    pending = cli.key.with_name(cli.key.name + ".new")
+    assert pending.stat().st_size == 0
+    assert cli.key.read_text() == old and ids(cli) == ["P-2"]  # the old key still opens it
+    cli.ok("key", "rotate", "--yes")
+    assert cli.key.read_text() != old and not pending.exists()
+    assert ids(cli) == ["P-2"]
+
+
 def test_a_torn_pending_key_is_discarded_but_a_whole_one_is_not(tmp_path):
     from caseload.store import rekey
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from caseload.errors import StoreLocked
+from caseload.store.hooks import crash_point
 
 SERVICE = "caseload"
 _HEX_KEY = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -192,6 +193,7 @@ def write_key_file(path: Path, key: Key, *, replace: bool = False) -> None:
         target.unlink(missing_ok=True)
     fd = os.open(target, flags, 0o600)
     try:
+        crash_point("key-file-created")  # the test of a pending key killed while written
         os.write(fd, key.for_file().encode("utf-8"))
         os.fsync(fd)
     finally:
