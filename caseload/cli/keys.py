@@ -130,6 +130,7 @@ def rotate(
         key_file=keys.key_file_from_env(st.key_file),
         timeout=st.config().keyring_timeout,
         record=_record,
+        busy_timeout_ms=st.config().busy_timeout_ms,
     )
     if done.finished_interrupted:
         say("Finished an interrupted key rotation: the new key opened the store and is now")

@@ -38,10 +38,12 @@ class Rotation:
         )
 
 
-def _recorded(db: Path, key: keys.Key, record: Record, action: str, **detail) -> None:
+def _recorded(
+    db: Path, key: keys.Key, record: Record, action: str, busy_timeout_ms: int, **detail
+) -> None:
     from caseload.store.engine import open_store
 
-    engine = open_store(db, key)
+    engine = open_store(db, key, busy_timeout_ms=busy_timeout_ms)
     try:
         record(engine, action, **detail)
     finally:
@@ -56,6 +58,7 @@ def rotate(
     key_file: Path | None,
     timeout: float,
     record: Record,
+    busy_timeout_ms: int = 10000,
 ) -> Rotation:
     """Re-encrypt the store under a new key kept where the old one was; see the module doc.
 
@@ -66,13 +69,18 @@ def rotate(
     finished = rk.finish_interrupted(db, key_file, timeout)
     if finished is not None:
         kind = "file" if key_file is not None else "keyring"
-        _recorded(db, finished, record, "key.rotate", key_kept_in=kind, finished_interrupted=True)
+        _recorded(
+            db, finished, record, "key.rotate", busy_timeout_ms, key_kept_in=kind,
+            finished_interrupted=True,
+        )  # fmt: skip
         return Rotation(kind, finished, key_file, finished_interrupted=True)
     old = current_key()
     from caseload.store.backup import backup_before
     from caseload.store.engine import open_store
 
-    engine = open_store(db, old)  # the current key must open the store (exit 3 otherwise)
+    engine = open_store(
+        db, old, busy_timeout_ms=busy_timeout_ms
+    )  # the current key must open the store (exit 3 otherwise)
     try:
         kind = rk.rotation_kind(old)
         new = new_passphrase() if kind == "passphrase" else keys.new_raw_key(old.source)
@@ -81,7 +89,7 @@ def rotate(
     finally:
         engine.dispose()  # no connection may stay open across the rekey
     interrupted = _rekey_and_promote(db, old, new, kind, key_file, timeout)
-    _recorded(db, new, record, "key.rotate", key_kept_in=kind)
+    _recorded(db, new, record, "key.rotate", busy_timeout_ms, key_kept_in=kind)
     return Rotation(kind, new, key_file, saved, interrupted=interrupted)
 
 
