@@ -15,6 +15,28 @@ GENESIS = "0" * 64
 STORED_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 
+# The store's own guards on the log, exactly as the migrations create them (0001: the
+# append-only pair; 0002: the count and head kept in store_meta). `audit verify` and
+# `doctor` compare sqlite_master with these: a dropped or replaced trigger shows.
+APPEND_ONLY = "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+TRIGGERS = {
+    "audit_event_no_update": (
+        f"CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event {APPEND_ONLY}"
+    ),
+    "audit_event_no_delete": (
+        f"CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event {APPEND_ONLY}"
+    ),
+    "audit_event_meta": (
+        "CREATE TRIGGER audit_event_meta AFTER INSERT ON audit_event BEGIN "
+        "INSERT OR REPLACE INTO store_meta (key, value) VALUES ('audit_count', "
+        "CAST(COALESCE((SELECT CAST(value AS INTEGER) FROM store_meta "
+        "WHERE key = 'audit_count'), 0) + 1 AS TEXT)); "
+        "INSERT OR REPLACE INTO store_meta (key, value) VALUES ('audit_head', NEW.hash); "
+        "END"
+    ),
+}
+
+
 def canonical(
     at: datetime, who: str, action: str, entity: str, entity_id, patient_id, detail: str
 ) -> str:
