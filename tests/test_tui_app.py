@@ -84,8 +84,10 @@ async def test_a_wrong_key_from_a_file_shows_the_unlock_screen(make_app):
     async with app.run_test(size=(80, 24)) as pilot:
         await until(
             pilot,
-            lambda: app.screen.id == "unlock"
-            and "wrong key" in str(app.screen.query_one("#unlock-error").render()),
+            lambda: (
+                app.screen.id == "unlock"
+                and "wrong key" in str(app.screen.query_one("#unlock-error").render())
+            ),
         )
         assert "wrong key or not a caseload database" in str(
             app.screen.query_one("#unlock-error").render()
@@ -98,7 +100,8 @@ async def test_idle_lock_hides_everything_until_the_key_in_use_is_typed(make_app
     async with app.run_test(size=(80, 24)) as pilot:
         # On a slow machine the lock can come before Today has its rows: wait for the
         # lock itself, then check that it covers Today (pushed when the store opened).
-        await until(pilot, lambda: app.locked)
+        # (The app starts locked, before any store is open: wait for a lock over an open one.)
+        await until(pilot, lambda: app.store is not None and app.locked)
         assert any(s.id == "today" for s in app.screen_stack)
         await key_field_ready(pilot)
         assert app.screen.id == "unlock" and app.screen.store is app.store
@@ -321,7 +324,6 @@ async def test_patients_search_by_external_id_and_phone(make_app, read):
         await until(pilot, lambda: app.screen.id == "patient" and app.screen.data)
 
 
-
 @sync
 async def test_patients_search_folds_diacritics(make_app, write):
     from caseload.services import patients
@@ -336,6 +338,7 @@ async def test_patients_search_folds_diacritics(make_app, write):
         table = app.screen.query_one("#patient-table")
         await type_text(pilot, "wozniak")
         await until(pilot, lambda: [k.value for k in table.rows] == ["FOLD-1"])
+
 
 # --- Patient ----------------------------------------------------------------------------
 
@@ -363,10 +366,12 @@ async def test_patient_tabs_show_every_record_kind(make_app, read):
         assert app.screen.query_one("#contacts").row_count == n_contacts
         assert app.screen.query_one("#followups").row_count == n_followups
         assert app.screen.query_one("#history").row_count == n_events
+        # Each tab shows its own pane, and only that one (not the one before it).
         for tab in ("tab-plan", "tab-contacts", "tab-followups", "tab-team", "tab-referrals"):
             tabs.active = tab
             await pilot.pause()
-            assert tabs.active == tab
+            shown = [p.id for p in app.screen.query("TabPane") if p.display and p.region.height]
+            assert shown == [tab]
 
 
 @sync
@@ -407,7 +412,7 @@ async def test_help_lists_the_screen_keys(make_app):
 @sync
 async def test_command_palette_finds_a_patient_by_name(make_app, read):
     from caseload.services import patients
-    from caseload.tui.widgets.palette import PatientProvider
+    from caseload.tui.commands import PatientProvider
 
     with read() as s:
         p = patients.search(s).rows[5]
@@ -508,12 +513,9 @@ async def test_recent_contacts_show_names_and_whole_outcomes(make_app, read):
     from caseload.services import contacts, patients
 
     with read() as s:
-        # The panel holds the last 20 contacts recorded, newest first.
-        recorded = sorted(
-            (c for c in contacts.list_contacts(s) if not c["addendum_to"]),
-            key=lambda c: c["id"],
-        )[-20:]
-        latest = max(recorded, key=lambda c: (c["at"], c["id"]))
+        # The panel holds the 20 latest contacts, newest first.
+        recorded = contacts.list_contacts(s, limit=20)
+        latest = recorded[0]
         who = patients.display_name(patients.get(s, latest["patient_external_id"]))
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -803,7 +805,7 @@ async def test_overview_and_history_show_where_a_discharge_came_from(make_app, w
     from datetime import timedelta
 
     from caseload.services import transitions
-    from caseload.tui.widgets.patient_view import discharge_line
+    from caseload.tui.patient_view import discharge_line
 
     with write() as s:
         t = transitions.record_discharge(
@@ -926,7 +928,7 @@ def test_codes_read_as_words():
 def test_care_plan_lines_that_wrap_keep_their_indent():
     from rich.console import Console
 
-    from caseload.tui.widgets.patient_view import care_plan
+    from caseload.tui.patient_view import care_plan
 
     goal = {
         "id": 4,
@@ -962,7 +964,7 @@ def test_care_plan_lines_that_wrap_keep_their_indent():
 
 
 def test_history_details_are_words_without_empty_values():
-    from caseload.tui.widgets.patient_view import history_detail
+    from caseload.tui.patient_view import history_detail
 
     assert history_detail({"detail": '{"followup_id": null, "goals": 0}'}) == ""
     assert history_detail({"detail": '{"fields": ["phone", "alt_phone"], "recurring": true}'}) == (

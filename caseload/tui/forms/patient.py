@@ -9,7 +9,7 @@ from typing import Any
 from caseload.enums import Risk
 from caseload.tui.forms.base import FormScreen
 from caseload.tui.forms.fields import Field, choices, date_parser, show_date, who
-from caseload.tui.widgets.format import name
+from caseload.tui.render import name
 
 CONSENT = (
     ("may_call", "call", True),
