@@ -970,3 +970,132 @@ def test_history_details_are_words_without_empty_values():
     assert history_detail({"detail": '{"fields": ["phone", "alt_phone"], "recurring": true}'}) == (
         "fields phone, alt phone, recurring yes"
     )
+
+
+# --- the care plan from the Patient screen: g (goal) and i (intervention) ------------------
+
+
+def plan_of(read, ext: str) -> dict | None:
+    from caseload.services import careplans
+
+    with read() as s:
+        return careplans.current(s, ext)
+
+
+def plan_text(screen) -> str:
+    plan = screen.query_one("#plan")
+    return "\n".join(s.text for s in plan.render_lines(plan.region.reset_offset))
+
+
+@sync
+async def test_g_adds_a_goal_to_the_problem_picked_on_the_patient_screen(make_app, write, read):
+    from caseload.services import careplans
+
+    with write() as s:
+        first = careplans.add_problem(s, "DEMO-000003", "Short of breath on stairs")
+        last = careplans.add_problem(s, "DEMO-000003", "Housing unstable", category="social")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await open_patient(pilot, "DEMO-000003")
+        await pilot.press("g")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "GoalForm")
+        form = app.screen
+        # The newest problem is picked to start with; the other can be chosen.
+        assert form.query_one("#f-problem_id").value == last["id"]
+        form.query_one("#f-problem_id").value = first["id"]
+        form.query_one("#f-description").value = "Climbs one flight without stopping"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.screen.id == "patient" and toasts(app) == ["Saved"])
+        # The screen reloaded: the goal is in the care plan it shows.
+        await pilot.press("2")
+        await until(pilot, lambda: "Climbs one flight" in plan_text(app.screen))
+    problems = {p["id"]: p for p in plan_of(read, "DEMO-000003")["problems"]}
+    assert [g["description"] for g in problems[first["id"]]["goals"]] == [
+        "Climbs one flight without stopping"
+    ]
+    assert problems[last["id"]]["goals"] == []
+
+
+@sync
+async def test_i_adds_an_intervention_to_a_goal_on_the_patient_screen(make_app, write, read):
+    from caseload.services import careplans
+
+    with write() as s:
+        problem = careplans.add_problem(s, "DEMO-000003", "Housing unstable", category="social")
+        goal = careplans.add_goal(s, problem["id"], "Stable housing")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await open_patient(pilot, "DEMO-000003")
+        await pilot.press("i")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "InterventionForm")
+        assert app.screen.query_one("#f-goal_id").value == goal["id"]
+        app.screen.query_one("#f-description").value = "Refer to the housing navigator"
+        app.screen.query_one("#f-responsible").value = "social worker"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.screen.id == "patient" and toasts(app) == ["Saved"])
+    (p,) = [p for p in plan_of(read, "DEMO-000003")["problems"] if p["id"] == problem["id"]]
+    (g,) = p["goals"]
+    assert [(i["description"], i["responsible"]) for i in g["interventions"]] == [
+        ("Refer to the housing navigator", "social worker")
+    ]
+
+
+@sync
+async def test_g_and_i_without_a_plan_say_what_to_add_first(make_app, write):
+    from caseload.services import patients
+
+    with write() as s:
+        ext = patients.add(s, external_id="NEW-1", given_name="Ada", family_name="Nwosu")[
+            "external_id"
+        ]
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await open_patient(pilot, ext)
+        await pilot.press("g")
+        await pilot.press("i")
+        await settle(pilot)
+        assert app.screen.id == "patient"
+        assert toasts(app) == [
+            "No problems in the care plan yet: add one with n.",
+            "No goals in the care plan yet: add one with g.",
+        ]
+
+
+@sync
+async def test_the_program_filter_cycles_through_the_tags_in_use(make_app, read):
+    from caseload.services import patients
+
+    with read() as s:
+        every = patients.search(s, status="active").rows
+    tags = sorted({t for p in every for t in p["programs"]})
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await pilot.press("slash")
+        await until(pilot, lambda: app.screen.id == "patients" and len(app.screen.programs) > 1)
+        assert app.screen.programs[1] == tags[0]
+        await pilot.press("down", "g")
+        table = app.screen.query_one("#patient-table")
+        expected = {p["external_id"] for p in every if tags[0] in p["programs"]}
+        await until(pilot, lambda: {k.value for k in table.rows} == expected)
+
+
+@sync
+async def test_help_on_the_patient_screen_lists_the_care_plan_keys(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await open_patient(pilot, "DEMO-000003")
+        await pilot.press("question_mark")
+        await until(pilot, lambda: app.screen.id == "help")
+        rows = dict(app.screen.rows)
+        assert (rows["n"], rows["g"], rows["i"]) == (
+            "add a care-plan problem or need",
+            "add a goal to a problem of the care plan",
+            "add an intervention to a goal",
+        )
