@@ -217,7 +217,7 @@ async def test_printing_the_due_list_writes_a_private_file_and_audits_it(
     assert "".join(line if line.endswith("/") else line + " " for line in lines).strip() == (
         f"Saved the due list ({detail['items']} items) to {out}"
     )
-    assert all(len(line) <= 69 for line in lines)
+    assert all(len(line) <= 68 for line in lines)
     assert all(line.endswith(("/", "to")) for line in lines[:-1])
 
 
@@ -922,6 +922,10 @@ def test_codes_read_as_words():
         "transition recorded",
         "contact logged",
         "follow-up done",
+    ]
+    assert [action(a) for a in ("careplan.goal.add", "careplan.intervention.add")] == [
+        "care plan goal added",
+        "care plan intervention added",
     ]
 
 

@@ -31,8 +31,10 @@ from caseload.tui.screens.unlock import UnlockScreen
 # Input that counts as activity for the idle lock.
 _ACTIVITY = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 # A toast's width and share of the screen (app.tcss, Toast), and what its border and
-# padding take: messages are wrapped to the rest, so paths break after a "/".
-TOAST_WIDTH, TOAST_SHARE, TOAST_FRAME = 72, 0.9, 3
+# padding take, plus one cell: the share is of the toast rack, narrower than the screen
+# by its scrollbar (seen at 80 columns in tmux: a 69-cell line wrapped its last letters).
+# Messages are wrapped to the rest, so paths break after a "/".
+TOAST_WIDTH, TOAST_SHARE, TOAST_FRAME = 72, 0.9, 4
 
 # What a form's result is handed to (a ``data.Store`` method), and what is said once
 # it is saved (the toast's text, or None for "Saved").

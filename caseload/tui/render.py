@@ -79,9 +79,12 @@ _NOUNS = {"followup": "follow-up", "careplan": "care plan", "careteam": "care te
 
 
 def action(code: str) -> str:
-    """An audit action in words: ``transition.record`` -> ``transition recorded``."""
-    noun, _, verb = str(code).partition(".")
-    noun = _NOUNS.get(noun, label(noun))
+    """An audit action in words: ``transition.record`` -> ``transition recorded``,
+    ``careplan.goal.add`` -> ``care plan goal added``."""
+    nouns, dot, verb = str(code).rpartition(".")
+    if not dot:
+        return label(verb)
+    noun = " ".join(_NOUNS.get(n, label(n)) for n in nouns.split("."))
     return f"{noun} {_DONE.get(verb, label(verb))}".strip()
 
 
