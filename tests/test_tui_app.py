@@ -1103,3 +1103,43 @@ async def test_help_on_the_patient_screen_lists_the_care_plan_keys(make_app):
             "add a goal to a problem of the care plan",
             "add an intervention to a goal",
         )
+
+
+# --- failures come back as the screen's own messages, as toasts -------------------------
+
+
+@sync
+async def test_a_patient_that_cannot_be_loaded_says_why_and_the_app_goes_on(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        app.open_patient("NOPE-1")
+        await until(pilot, lambda: toasts(app))
+        assert toasts(app) == ["no patient with external id NOPE-1"]
+        assert [n.title for n in app._notifications] == ["Could not load"]
+        await pilot.press("escape")
+        assert app.screen.id == "today" and app.is_running
+
+
+@sync
+async def test_a_write_the_store_refuses_says_why_and_writes_nothing(make_app, read):
+    from caseload.services import patients
+
+    with read() as s:
+        before = patients.count(s)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await pilot.press("a")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "PatientForm")
+        for key, value in (("external_id", "DEMO-000003"), ("given_name", "Ada")):
+            app.screen.query_one(f"#f-{key}").value = value
+        app.screen.query_one("#f-family_name").value = "Nwosu"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: toasts(app))
+        assert toasts(app) == ["a patient with external id DEMO-000003 exists already"]
+        assert [n.title for n in app._notifications] == ["Could not save"]
+        assert app.screen.id == "today"
+    with read() as s:
+        assert patients.count(s) == before

@@ -149,14 +149,14 @@ class CaseloadApp(App[None]):
 
     def on_mount(self) -> None:
         if self.key is not None:
-            self.open_store(self.db, self.key)
+            self.open_store(self.db, self.key, self.config)
         else:
             self.push_screen(self._unlock_screen(), self._opened)
         self.set_interval(min(5.0, self.idle_lock_seconds / 4), self._check_idle)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open")
-    def open_store(self, db: Path, key: Any) -> None:
-        deliver(self, lambda: data.Store.open(db, key, self.config), self.Opened, self.OpenFailed)
+    def open_store(self, db: Path, key: Any, config: Any) -> None:
+        deliver(self, lambda: data.Store.open(db, key, config), self.Opened, self.OpenFailed)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="demo-key")
     def find_demo_key(self, store: data.Store) -> None:
