@@ -1143,3 +1143,66 @@ async def test_a_write_the_store_refuses_says_why_and_writes_nothing(make_app, r
         assert app.screen.id == "today"
     with read() as s:
         assert patients.count(s) == before
+
+
+# --- the services the TUI's panels and filters read -----------------------------------------
+
+
+def test_recent_contacts_are_the_latest_by_time_without_addenda(write, read, engine):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import event
+
+    from caseload.services import contacts, patients
+
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    with write() as s:
+        patients.add(s, external_id="R-1", given_name="Ada", family_name="Nwosu")
+        patients.add(
+            s, external_id="R-2", given_name="Robert", family_name="Lee", preferred_name="Bob"
+        )
+        late = contacts.log(s, "R-1", method="phone", outcome="reached", at=now)
+        # Recorded after, but it happened a week earlier: it comes second.
+        early = contacts.log(
+            s, "R-2", method="phone", outcome="no_answer", at=now - timedelta(days=7)
+        )
+        contacts.addendum(s, late["id"], "wrong day in the note")
+    with read() as s:
+        got = contacts.recent(s, 5)
+    assert [(c["id"], c["patient_external_id"], c["patient_name"]) for c in got] == [
+        (late["id"], "R-1", "Ada Nwosu"),
+        (early["id"], "R-2", "Robert Lee (Bob)"),
+    ]
+    assert got[0]["at"] == now
+    # The statement the service runs reads the time index backwards: no sort of every row.
+    seen = []
+
+    def grab(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", grab)
+    try:
+        with read() as s:
+            contacts.recent(s, 5)
+    finally:
+        event.remove(engine, "before_cursor_execute", grab)
+    statement, parameters = next((st, p) for st, p in seen if "FROM contact" in st)
+    with engine.connect() as c:
+        plan = c.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).fetchall()
+    steps = " ".join(str(row[-1]) for row in plan)
+    assert "ix_contact_at" in steps and "TEMP B-TREE" not in steps
+
+
+def test_program_tags_and_names_by_id(write, read):
+    from caseload.services import patients
+
+    with write() as s:
+        a = patients.add(s, external_id="T-1", given_name="Ada", family_name="Nwosu",
+                         programs=["diabetes", "chf"])  # fmt: skip
+        patients.add(s, external_id="T-2", given_name="Bo", family_name="Lee", programs=["bh"])
+        patients.add(s, external_id="T-3", given_name="Cy", family_name="Ode")
+    with read() as s:
+        assert patients.program_tags(s) == ["bh", "chf", "diabetes"]
+        pid = patients.get_row(s, "T-1").id
+        assert patients.names_by_id(s, [pid, pid, 999_999]) == {pid: ("T-1", "Ada Nwosu")}
+    assert a["programs"] == ["diabetes", "chf"]

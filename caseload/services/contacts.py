@@ -344,12 +344,14 @@ def recent(session: Session, limit: int = 20) -> list[dict]:
     """The latest contacts across the caseload (addenda left out), newest first, each with
     its patient's external id and display name: Today's panel in the TUI.
 
-    Read backwards through ``ix_contact_at``, so it reads ``limit`` rows, not the table.
+    Read backwards through ``ix_contact_at``, so it reads ``limit`` rows, not the table:
+    the ``+ 0`` keeps SQLite from choosing the addendum index for ``IS NULL`` instead,
+    which matches nearly every row and then sorts them all.
     """
     rows = session.exec(
         select(Contact, Patient)
         .join(Patient, col(Patient.id) == col(Contact.patient_id))
-        .where(col(Contact.addendum_to).is_(None))
+        .where((col(Contact.addendum_to) + 0).is_(None))
         .order_by(col(Contact.at).desc(), col(Contact.id).desc())
         .limit(limit)
     )
