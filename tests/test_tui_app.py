@@ -1206,3 +1206,29 @@ def test_program_tags_and_names_by_id(write, read):
         pid = patients.get_row(s, "T-1").id
         assert patients.names_by_id(s, [pid, pid, 999_999]) == {pid: ("T-1", "Ada Nwosu")}
     assert a["programs"] == ["diabetes", "chf"]
+
+
+@sync
+async def test_completing_from_today_keeps_the_other_due_rows_by_key(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await until(pilot, lambda: app.screen.filled)
+        table = app.screen.query_one("#due")
+        items = list(app.screen.items.values())
+        per_patient = {}
+        for i in items:
+            per_patient.setdefault(i["patient_external_id"], []).append(i)
+        # A patient with one item due: completing it changes no other row's score.
+        done = next(i for i in items if len(per_patient[i["patient_external_id"]]) == 1)
+        key = str(done["followup_id"])
+        before = {k.value: row for k, row in table.rows.items() if k.value != key}
+        table.move_cursor(row=table.get_row_index(key))
+        await pilot.press("d")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "CompleteFollowUpForm")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.screen.id == "today" and key not in table.rows)
+        await settle(pilot)
+        # The rows that stayed were kept (not cleared and added again), in their order.
+        assert [k.value for k in table.rows] == list(before)
+        assert all(table.rows[k] is row for k, row in before.items())
