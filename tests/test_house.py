@@ -26,8 +26,6 @@ ALLOWED: dict[str, str] = {
     "services/duelist.py:build": OTHERS.format("record-format/due list"),
     "services/duelist_sql.py:scored_sql": OTHERS.format("record-format/due list"),
     "services/transitions.py:record": OTHERS.format("discharge feeds"),
-    "tui/forms/patient.py:PatientForm.fields": OTHERS.format("TUI"),
-    "tui/screens/patient.py:PatientScreen.loaded": OTHERS.format("TUI"),
 }
 
 
