@@ -73,7 +73,7 @@ class PatientForm(FormScreen):
             text(
                 "birth_date",
                 "Birth date",
-                parse=date_parser(self._today, not_after=0, what="birth date"),
+                parse=date_parser(self._today, not_after=0, what="birth date", kind="birth"),
                 placeholder="YYYY-MM-DD",
                 hint=show_date,
             ),
@@ -149,7 +149,7 @@ class DischargePatientForm(FormScreen):
                 "On",
                 value="today",
                 required=True,
-                parse=date_parser(self._today, not_after=0, what="discharge date"),
+                parse=date_parser(self._today, not_after=0, what="discharge date", kind="past"),
                 hint=show_date,
             ),
         ]
