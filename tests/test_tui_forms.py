@@ -12,6 +12,7 @@ import pytest
 from textual.app import App
 from textual.widgets import Input, Label, OptionList, Select
 
+from caseload.services.dates import accepted
 from caseload.tui.forms import (
     CompleteFollowUpForm,
     ContactForm,
@@ -24,7 +25,6 @@ from caseload.tui.forms import (
     ProblemForm,
     ReferralStatusForm,
 )
-from caseload.services.dates import accepted
 
 # What the forms say of a date they cannot read: the forms that field takes (as the CLI).
 DATE_HELP = f"not a date; use {accepted('date')}"
