@@ -102,11 +102,7 @@ class Store:
         from caseload.services import transitions
 
         with self.session() as s:
-            pending = transitions.pending_calls(s)
-            names = _names(s, {p["patient_id"] for p in pending})
-        for p in pending:
-            p["patient_external_id"], p["patient_name"] = names.get(p["patient_id"], ("?", "?"))
-        return pending
+            return transitions.pending_calls(s)  # names, facility, setting, source included
 
     def recent_contacts(self) -> list[dict]:
         """Today's "recent contacts" panel."""
