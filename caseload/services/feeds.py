@@ -231,13 +231,13 @@ def apply_many(
     people = _patients(session, {ev.external_id for ev in events})
     stored = _stored(session, [ev.visit_key for ev in events])
     queue: list[tuple[int, Event, int, str | None]] = []
-    queued: set[str] = set()
+    seen: set[str] = set()
     out: list[str | CaseloadError] = []
     for k, ev in enumerate(events):
         if progress is not None and k % 500 == 0:
             progress(k)
         try:
-            out.append(_one(session, ev, people, stored, (queue, queued, out), k,
+            out.append(_one(session, ev, people, stored, (queue, seen, out), k,
                             holidays, today, max_age_days))  # fmt: skip
         except CaseloadError as exc:
             out.append(exc)
@@ -250,26 +250,24 @@ def apply_many(
 def _one(session, ev, people, stored, pending, k, holidays, today, max_age_days) -> str:
     """One event of ``apply_many``: queued (its outcome set when written), answered, or
     applied (after the queue is written, so the file's order holds)."""
-    queue, queued, out = pending
+    queue, seen, out = pending
     p = people.get(ev.external_id)
     if p is None:
         raise NotFound(f"no patient with external id {ev.external_id}")
     t = stored.get(ev.visit_key)
-    if ev.visit_key in queued or (t is None and (not ev.numbered or ev.discharged_on is None)):
-        _flush(session, queue, holidays, out)
-        return apply(session, ev, holidays=holidays, today=today, max_age_days=max_age_days)
-    if t is not None:
-        if t.patient_id != p[0]:
-            raise Invalid("this visit is recorded for another patient")
-        if t.status == "discharged" and not _changes(t, ev):
-            return UNCHANGED
+    if t is not None and t.patient_id != p[0]:
+        raise Invalid("this visit is recorded for another patient")
+    if t is not None and t.status == "discharged" and not _changes(t, ev):
+        return UNCHANGED
+    new = t is None and ev.visit_key not in seen and ev.numbered and ev.discharged_on is not None
+    seen.add(ev.visit_key)
+    if not new:  # an admission, an update, a visit met earlier in the file, no visit number
         _flush(session, queue, holidays, out)
         return apply(session, ev, holidays=holidays, today=today, max_age_days=max_age_days)
     transitions.check_discharge(ev.discharged_on, today=today, max_age_days=max_age_days)
     if ev.admitted_at is not None:
         ev.admitted_at = ev.admitted_at.astimezone(UTC)
     queue.append((k, ev, p[0], p[1]))
-    queued.add(ev.visit_key)
     return ""
 
 
