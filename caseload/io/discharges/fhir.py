@@ -31,16 +31,22 @@ def _resources(text: str) -> list:
     try:
         json.loads(first)
     except (ValueError, RecursionError):
-        where = f"line {whole.lineno}" if isinstance(whole, json.JSONDecodeError) else "the file"
-        return [ValueError(where)]
+        return [_unreadable(whole, 1)]
     out = []
     for n, line in enumerate(lines, start=1):
         if line.strip():
             try:
                 out.append(json.loads(line))
-            except (ValueError, RecursionError):
-                out.append(ValueError(f"line {n}"))
+            except (ValueError, RecursionError) as exc:
+                out.append(_unreadable(exc, n))
     return out
+
+
+def _unreadable(exc: Exception, line: int) -> ValueError:
+    if isinstance(exc, RecursionError):
+        return ValueError(f"line {line}: nested too deeply to read")
+    at = exc.lineno if isinstance(exc, json.JSONDecodeError) and line == 1 else line
+    return ValueError(f"line {at}: not valid JSON")
 
 
 def _entries(resources: list) -> tuple[list, dict[str, dict]]:
@@ -74,7 +80,7 @@ def parse(text: str) -> Parsed:
     for res in entries:
         if isinstance(res, ValueError):
             n += 1
-            out.items.append(Item(f"entry {n}", "", errors=[("json", f"{res}: not valid JSON")]))
+            out.items.append(Item(f"entry {n}", "", errors=[("json", str(res))]))
             continue
         if not isinstance(res, dict) or res.get("resourceType") != "Encounter":
             continue  # MessageHeader, Patient, Location …: read for context only
