@@ -83,7 +83,9 @@ def test_a_second_run_while_one_works_does_nothing(cli, tmp_path):
     assert names(box / "done") == ["a.hl7"] and count(cli) == 1
 
 
-def test_folder_usage_errors(cli, tmp_path):
+def test_folder_usage_errors_and_a_quiet_empty_run(cli, tmp_path):
+    r = cli.ok("import", "discharges", "--from-folder", str(tmp_path))
+    assert r.stderr == ""  # nothing to do: nothing for cron to mail
     r = cli("import", "discharges", "--from-folder", str(tmp_path / "nope"))
     assert r.exit_code == 1 and r.stderr.strip() == f"caseload: {tmp_path}/nope is not a folder"
     r = cli("import", "discharges", str(tmp_path / "x.hl7"), "--from-folder", str(tmp_path))

@@ -62,6 +62,8 @@ def run(folder: Path, import_one, say) -> int:
             return 0
         failed = 0
         files, fresh = pending(folder)
+        if not files and not fresh:
+            return 0  # cron mails any output: a run with nothing to do says nothing
         for path in files:
             failed += _one(folder, path, import_one, say)
         later = f", {len(fresh)} left for the next run (changed in the last minute)"
