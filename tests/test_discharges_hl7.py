@@ -280,3 +280,45 @@ def test_offset_times_are_taken_to_local_time(cli, tmp_path, monkeypatch):
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_feed_followups_are_exactly_patients_transitions(cli, tmp_path, read):
+    """One rule: a feed's discharge and `patients transition` make the same follow-ups."""
+    from caseload.services import followups as fu
+
+    for setting, klass in (("inpatient", "I"), ("emergency", "E")):
+        feed_id, hand_id = f"F-{klass}", f"H-{klass}"
+        patient(cli, feed_id, risk="medium")
+        patient(cli, hand_id, risk="medium")
+        f = tmp_path / f"{klass}.hl7"
+        f.write_text(msg("A03", pid3=feed_id, klass=klass, visit=f"V-{klass}"))
+        cli.ok("import", "discharges", str(f))
+        cli.ok("patients", "transition", hand_id, "--discharged-on", DAY.isoformat(),
+               "--setting", setting)  # fmt: skip
+        with read() as s:
+            made = {
+                ext: sorted((f["kind"], f["title"], f["due_on"], f["priority"])
+                            for f in fu.list_followups(s, ext))
+                for ext in (feed_id, hand_id)
+            }  # fmt: skip
+        assert made[feed_id] == made[hand_id] and len(made[feed_id]) == 2
+
+
+def test_progress_reports_reading_then_importing(cli, tmp_path):
+    from caseload.io.discharges import run
+    from caseload.store.engine import open_store, session
+    from caseload.store.keys import read_key_file
+
+    patient(cli)
+    f = tmp_path / "many.hl7"
+    f.write_text("\n".join(msg("A03", visit=f"V{n}") for n in range(501)))
+    seen: list[tuple] = []
+    engine = open_store(cli.db, read_key_file(cli.key))
+    try:
+        report = run.run(lambda: session(engine, write=True), f, run.Options(),
+                         lambda stage, done, total: seen.append((stage, done, total)))  # fmt: skip
+    finally:
+        engine.dispose()
+    assert report.created == 501
+    assert [x for x in seen if x[0] == "reading"] == [("reading", 500, 501), ("reading", 501, 501)]
+    assert seen[-1] == ("importing", 501, 501)

@@ -72,12 +72,16 @@ def _factory():
     return Factory
 
 
-def parse(text: str) -> Parsed:
+def parse(text: str, progress=None) -> Parsed:
+    """Every message of ``text`` as an item; ``progress(done, total)`` now and then."""
     import hl7
 
     out = Parsed("hl7")
     factory = _factory()
-    for n, raw in enumerate(split(text), start=1):
+    messages = split(text)
+    for n, raw in enumerate(messages, start=1):
+        if progress is not None and (n % 500 == 0 or n == len(messages)):
+            progress(n, len(messages))
         item = Item(f"message {n}", raw)
         out.items.append(item)
         try:

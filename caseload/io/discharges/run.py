@@ -83,8 +83,9 @@ class Report:
         return out
 
 
-def read(source: str | Path) -> Parsed:
-    """The feed items of ``source``, its format detected from the content."""
+def read(source: str | Path, progress: Progress | None = None) -> Parsed:
+    """The feed items of ``source``, its format detected from the content (HL7 messages,
+    the slow part of a big file, report their progress as the stage "reading")."""
     from caseload.io import readers
     from caseload.io.discharges import fhir, hl7, tabular
 
@@ -98,7 +99,8 @@ def read(source: str | Path) -> Parsed:
     else:
         text = readers._decode(data, [])
         if hl7.looks_like(text):
-            parsed = hl7.parse(text)
+            tick = None if progress is None else (lambda k, n: progress("reading", k, n))
+            parsed = hl7.parse(text, tick)
         elif fhir.looks_like(text):
             parsed = fhir.parse(text)
         elif b"\x00" in data[:8192]:
@@ -122,7 +124,7 @@ def run(session_factory, source, opts: Options, progress: Progress | None = None
         raise UsageError("--skip-invalid needs --rejects FILE to keep the messages it leaves out")
     if opts.rejects is not None:
         check_writable(opts.rejects)
-    parsed = read(source)
+    parsed = read(source, progress)
     report = Report(fmt=parsed.fmt, notes=list(parsed.notes), dry_run=opts.dry_run)
     report.all_or_nothing = not opts.skip_invalid
     report.items = len(parsed.items)
