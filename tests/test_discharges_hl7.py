@@ -147,6 +147,16 @@ def test_unknown_patient_is_an_error_unless_add_unknown(cli, tmp_path):
         "1950-01-01",
         "555-0100",
     )
+    assert (p["sex"], p["address"]) == ("female", "1 Main St, Town, ST, 12345")
+    g = tmp_path / "b.hl7"  # PID-15, the primary language (CE: code^text^system)
+    g.write_text(
+        msg("A03", pid3="NEW-8", visit="V8").replace("555-0100|||", "555-0100||ES^Spanish|")
+    )
+    cli.ok("import", "discharges", str(g), "--add-unknown")
+    assert (
+        json.loads(cli.ok("patients", "show", "NEW-8", "--format", "json").stdout)["language"]
+        == "es"
+    )
 
 
 def test_old_and_malformed_messages(cli, tmp_path):
