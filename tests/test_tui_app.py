@@ -1193,7 +1193,7 @@ def test_recent_contacts_are_the_latest_by_time_without_addenda(write, read, eng
     assert "ix_contact_at" in steps and "TEMP B-TREE" not in steps
 
 
-def test_program_tags_and_names_by_id(write, read):
+def test_program_tags(write, read):
     from caseload.services import patients
 
     with write() as s:
@@ -1203,8 +1203,6 @@ def test_program_tags_and_names_by_id(write, read):
         patients.add(s, external_id="T-3", given_name="Cy", family_name="Ode")
     with read() as s:
         assert patients.program_tags(s) == ["bh", "chf", "diabetes"]
-        pid = patients.get_row(s, "T-1").id
-        assert patients.names_by_id(s, [pid, pid, 999_999]) == {pid: ("T-1", "Ada Nwosu")}
     assert a["programs"] == ["diabetes", "chf"]
 
 

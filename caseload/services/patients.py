@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -369,15 +369,3 @@ def program_tags(session: Session) -> list[str]:
     distinct ``programs`` values, cheap enough once per screen."""
     rows = session.exec(select(Patient.programs).where(Patient.programs != "").distinct())
     return sorted({tag for text in rows for tag in split_tags(text)})
-
-
-def names_by_id(session: Session, patient_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
-    """Each patient's external id and display name by row id, for lists that hold row ids
-    (the TUI's discharges awaiting a call)."""
-    ids = sorted(set(patient_ids))
-    out: dict[int, tuple[str, str]] = {}
-    # Chunked: SQLite caps the number of bound parameters in one IN (...).
-    for start in range(0, len(ids), 500):
-        for p in session.exec(select(Patient).where(col(Patient.id).in_(ids[start : start + 500]))):
-            out[p.id] = (p.external_id, display_name(p))
-    return out

@@ -90,18 +90,11 @@ class Store:
             return duelist.build(conn, day, days, windows=getattr(self.config, "windows", None))
 
     def pending_calls(self) -> list[dict]:
-        """Today's "discharges needing a call" panel, with each patient's id and name.
-
-        The one place the TUI asks for it: a service that returns the names itself can
-        replace these two calls here."""
-        from caseload.services import patients, transitions
+        """Today's "discharges needing a call" panel, with each patient's id and name."""
+        from caseload.services import transitions
 
         with self.session() as s:
-            pending = transitions.pending_calls(s)
-            names = patients.names_by_id(s, (p["patient_id"] for p in pending))
-        for p in pending:
-            p["patient_external_id"], p["patient_name"] = names.get(p["patient_id"], ("?", "?"))
-        return pending
+            return transitions.pending_calls(s)  # names, facility, setting, source included
 
     def recent_contacts(self) -> list[dict]:
         """Today's "recent contacts" panel: the latest RECENT contacts, newest first."""
