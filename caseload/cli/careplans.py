@@ -11,7 +11,6 @@ import typer
 from caseload.cli.common import (
     FORMAT_OPTION,
     Format,
-    _plain,
     audit_printout,
     emit,
     parse_date_option,
@@ -19,6 +18,7 @@ from caseload.cli.common import (
     state,
 )
 from caseload.enums import GoalStatus, InterventionStatus, ProblemCategory
+from caseload.io import formats
 from caseload.io.tables import Col
 from caseload.labels import label
 
@@ -71,7 +71,7 @@ def _render_tree(plan: dict, external_id: str) -> None:
             line.append(f"  #{g['id']}", style="dim")
             gnode = pnode.add(line)
             for n in g["progress"]:
-                when = _plain(n["at"])[:16].replace("T", " ")
+                when = formats.table_cell(n["at"])
                 gnode.add(Text(f"{when}  {n['note']}", style="dim"))
             for i in g["interventions"]:
                 who = f" ({i['responsible']})" if i["responsible"] else ""
@@ -84,7 +84,7 @@ def _render_tree(plan: dict, external_id: str) -> None:
 
 
 def _dump(value) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=_plain) + "\n")
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=formats.plain) + "\n")
 
 
 @app.command("show")

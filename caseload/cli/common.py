@@ -6,7 +6,6 @@ the first command that needs it, so `--help` and `--version` never ask for a key
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Sequence
@@ -184,54 +183,6 @@ def parse_bool(value: str | None, name: str = "value") -> bool | None:
 # --- output ----------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    """JSON-ready value: dates ISO, timestamps ISO in local time."""
-    if isinstance(value, datetime):
-        return value.astimezone().isoformat(timespec="seconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _cell(value: Any) -> str:
-    value = _plain(value)
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return ";".join(str(v) for v in value)
-    return str(value)
-
-
-# Shorter headers where the field name would crowd an 80-column table.
-TABLE_LABELS = {
-    "patient_external_id": "patient",
-    "addendum_to": "amends",
-    "priority": "pri",
-    "rrule": "repeats",
-}
-
-
-# Columns whose codes a table shows as words (CSV/JSON keep the codes).
-LABELLED = {"kind", "method", "outcome", "party", "status", "risk", "category", "setting"}
-
-
-def _table_cell(value: Any, column: str = "") -> str:
-    """A cell for people: timestamps in local time to the minute, words for codes."""
-    if isinstance(value, datetime):
-        return value.astimezone().strftime("%Y-%m-%d %H:%M")
-    from caseload import labels
-
-    if column == "rrule":
-        return labels.describe_rrule(value)
-    if column == "detail":
-        return labels.describe_detail(value)
-    if column in LABELLED and isinstance(value, str):
-        return labels.label(value)
-    return _cell(value)
-
-
 def open_output(path: Path | None):
     """Stdout, or ``path`` created with mode 0600 (it holds patient data; never the store)."""
     if path is None or str(path) == "-":
@@ -249,51 +200,37 @@ def emit(
     table_columns: Sequence[str | Col] | None = None,
     title: str | None = None,
 ) -> None:
-    """Print ``rows`` as a table (for people), CSV or JSON (exact, for programs).
+    """Print ``rows`` as a table (for people), CSV or JSON (exact, for programs): io.formats.
 
     ``table_columns`` are ``io.tables.Col`` specs (or plain keys: never cut, never
     left out); the table fits the terminal as io/tables.py says.
     """
+    from caseload.io import formats
+
     columns = columns or (list(rows[0].keys()) if rows else [])
-    if fmt is Format.json:
-        from caseload.io import jsonarray
-
-        jsonarray.write(sys.stdout, ({k: _plain(r.get(k)) for k in columns} for r in rows))
-    elif fmt is Format.csv:
-        from caseload.io.cells import neutralise  # the same neutraliser as `export`
-
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(columns)
-        for r in rows:
-            w.writerow([neutralise(_cell(r.get(k))) for k in columns])
-    else:
+    if fmt is Format.table:
         print_table(rows, table_columns or columns, title=title)
         if not rows:
             say("(none)")
+    else:
+        formats.write(fmt.value, sys.stdout, columns, rows)
 
 
 def print_table(rows: list[dict], spec: Sequence[str | Col], *, title: str | None = None) -> None:
     """The one table path of the CLI: fit to the terminal, say what was left out."""
-    from caseload.io import tables
+    from caseload.io import formats
 
-    cols = [
-        c if isinstance(c, tables.Col) else tables.Col(c, TABLE_LABELS.get(c, "")) for c in spec
-    ]
-    width = tables.width_for(sys.stdout)
-    shown = [{c.key: _table_cell(r.get(c.key), c.key) for c in cols} for r in rows]
-    table = tables.render(cols, shown, width=width, cell=str, title=title)
-    sys.stdout.write("\n".join(table.lines) + "\n")
-    if table.dropped:
-        say(tables.dropped_note(table.dropped, width))
+    note = formats.write_table(sys.stdout, rows, spec, title=title)
+    if note:
+        say(note)
 
 
 def show_record(record: dict, fmt: Format, title: str | None = None) -> None:
     """One record: JSON object, CSV of one row, or a two-column table."""
+    from caseload.io import formats
+
     if fmt is Format.json:
-        sys.stdout.write(
-            json.dumps({k: _plain(v) for k, v in record.items()}, ensure_ascii=False, indent=2)
-            + "\n"
-        )
+        sys.stdout.write(json.dumps(formats.record(record), ensure_ascii=False, indent=2) + "\n")
     elif fmt is Format.csv:
         emit([record], fmt)
     else:
@@ -304,7 +241,7 @@ def show_record(record: dict, fmt: Format, title: str | None = None) -> None:
         table.add_column(style="bold")
         table.add_column(overflow="fold")
         for k, v in record.items():
-            table.add_row(k.replace("_", " "), _table_cell(v, k))
+            table.add_row(k.replace("_", " "), formats.table_cell(v, k))
         Console(highlight=False).print(table)
 
 

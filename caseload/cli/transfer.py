@@ -187,7 +187,9 @@ def export(
     with st.session() as s:
         data = {k: exporters.collect(s, k) for k in kinds}
     if redact:
-        data = {k: exporters.redact(k, rows) for k, rows in data.items()}
+        from caseload.services.redaction import redact_rows
+
+        data = {k: redact_rows(rows) for k, rows in data.items()}
     if kind is not ExportKind.all and output is not None and str(output) == "-":
         output = None
     staged = Staged()
@@ -198,12 +200,8 @@ def export(
             except OSError as exc:
                 raise UsageError(f"cannot create the folder {output}: {exc.strerror}") from None
             if fmt is OutFormat.fhir:
-                import json
-
-                from caseload.io.fhir import bundle
-
                 with staged.open(output / "bundle.json") as out:
-                    out.write(json.dumps(bundle(data), ensure_ascii=False, indent=1).encode())
+                    exporters.write_bundle(data, out)
             else:
                 for k, rows in data.items():
                     with staged.open(output / f"{k}.{exporters.EXTENSIONS[fmt.value]}") as out:

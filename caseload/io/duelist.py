@@ -7,16 +7,16 @@ columns (wide characters count two), so a printout never passes 80 columns.
 
 from __future__ import annotations
 
-import csv
 import textwrap
 from dataclasses import dataclass
 from datetime import date
 from typing import TextIO
 
-from caseload.io import jsonarray
+from caseload.io import formats
 from caseload.io.tables import Col, cells, dropped_note, fit, render, width_for
-from caseload.services.duelist import DueList, redact
+from caseload.services.duelist import DueList
 from caseload.services.duelist_sql import hidden_note
+from caseload.services.redaction import redact_due_item
 
 FORMATS = ("text", "table", "csv", "json", "markdown")
 WIDTH = 80
@@ -41,22 +41,8 @@ JSON_KEYS = (
 CSV_KEYS = tuple(k for k in JSON_KEYS if k != "priority_reasons")
 
 
-def _plain(value):
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _json_item(i: dict) -> dict:
-    obj = {k: i[k] for k in JSON_KEYS}
-    obj["due_on"] = obj["due_on"].isoformat()
-    if obj["last_contact_on"] is not None:
-        obj["last_contact_on"] = obj["last_contact_on"].isoformat()
-    return obj
-
-
 def prepared(due: DueList, redacted: bool) -> list[dict]:
-    return [redact(i) for i in due.items] if redacted else list(due.items)
+    return [redact_due_item(i) for i in due.items] if redacted else list(due.items)
 
 
 def write(
@@ -71,13 +57,8 @@ def write(
     """The long-hand writers, from a built DueList (the TUI's, the reminder digest's, the
     markdown and table formats'; the reference the fast path is tested against)."""
     items = prepared(due, redacted)
-    if fmt == "json":
-        jsonarray.write(out, (_json_item(i) for i in items))
-    elif fmt == "csv":
-        w = csv.writer(out, lineterminator="\n")
-        w.writerow(CSV_KEYS)
-        for i in items:
-            w.writerow(["" if i.get(k) is None else _csv_cell(_plain(i.get(k))) for k in CSV_KEYS])
+    if fmt in ("json", "csv"):
+        formats.write(fmt, out, JSON_KEYS if fmt == "json" else CSV_KEYS, items)
     elif fmt == "markdown":
         _markdown(due, items, out, coordinator, hidden)
     elif fmt == "text":
@@ -194,14 +175,6 @@ def _fast_sections(rows: list, fast) -> dict[str, list]:
     for row in rows:
         out[fast.RANKS[row[0]]].append((row[1], row[2], row))
     return out
-
-
-def _csv_cell(value) -> str:
-    """CSV cells that a spreadsheet would run as a formula get a leading apostrophe."""
-    text = "yes" if value is True else "no" if value is False else str(value)
-    if text and text[0] in "=+-@\t\r":
-        return "'" + text
-    return text
 
 
 # --- text (paper) -------------------------------------------------------------------
@@ -333,15 +306,11 @@ def _table(due: DueList, items: list[dict], out: TextIO) -> None:
         out.write(textwrap.fill(dropped_note(table.dropped, width), max(width, 40)) + "\n")
 
 
-def _md(text: object) -> str:
-    return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
-
-
 def _markdown(due: DueList, items: list[dict], out: TextIO, coordinator: str, hidden: int) -> None:
     counts = due.counts()
     out.write(f"# Due list for {due.day.isoformat()}\n\n")
     if coordinator:
-        out.write(f"Coordinator: {_md(coordinator)}\n\n")
+        out.write(f"Coordinator: {formats.markdown_cell(coordinator)}\n\n")
     out.write(
         f"Overdue {counts['overdue']} · Due today {counts['due']} · Coming up {counts['upcoming']}\n"
     )
@@ -358,8 +327,8 @@ def _markdown(due: DueList, items: list[dict], out: TextIO, coordinator: str, hi
         for i in section:
             last = i["last_contact_on"].isoformat() if i.get("last_contact_on") else "never"
             out.write(
-                f"| [ ] | {_md(_name(i))} ({_md(i['patient_external_id'])}) | {_md(i.get('phone'))} "
-                f"| {_md(i.get('language'))} | {_md(i['kind'])}: {_md(i['title'])} "
+                f"| [ ] | {formats.markdown_cell(_name(i))} ({formats.markdown_cell(i['patient_external_id'])}) | {formats.markdown_cell(i.get('phone'))} "
+                f"| {formats.markdown_cell(i.get('language'))} | {formats.markdown_cell(i['kind'])}: {formats.markdown_cell(i['title'])} "
                 f"| {i['due_on'].isoformat()} | {i['days_overdue'] or ''} | {last} "
                 f"| {i['priority_score']} |\n"
             )

@@ -21,8 +21,8 @@ from caseload.enums import (
     PatientStatus,
     Risk,
 )
-from caseload.io.cells import FORMULA
 from caseload.io.fields import BOOL_FIELDS, DATE_FIELDS, TAG_FIELDS, Mapping
+from caseload.io.formats import FORMULA
 from caseload.services.common import join_tags
 
 fromiso = date.fromisoformat
