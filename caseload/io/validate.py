@@ -399,11 +399,6 @@ class Checker:
             at += 1
         return self.plan[at][2]
 
-    def check_all(self, rows: list[list[str]]) -> tuple[list[tuple], dict[int, list]]:
-        """Every row at once: the values of each row as a tuple, and the errors by row index."""
-        cols, errors = self.check_columns(rows)
-        return list(zip(*cols, strict=True)) if cols else [() for _ in rows], errors
-
     def check_columns(self, rows: list[list[str]]) -> tuple[list[list], dict[int, list]]:
         """Every row at once, column by column (``map`` over a column is ~3x faster than a
         per-row loop): one list of values per field (in ``fields`` order), and the errors

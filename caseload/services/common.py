@@ -74,11 +74,3 @@ def split_tags(value: str | Iterable[str] | None) -> list[str]:
 
 def join_tags(value: str | Iterable[str] | None) -> str:
     return ";".join(split_tags(value))
-
-
-def row_dict(obj, fields: Iterable[str] | None = None) -> dict:
-    """An ORM row as a plain dict (optionally only ``fields``, in that order)."""
-    data = obj.model_dump()
-    if fields is None:
-        return data
-    return {f: data.get(f) for f in fields}

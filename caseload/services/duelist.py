@@ -58,10 +58,6 @@ def _query(overrides: Mapping[str, tuple[int, int]]) -> str:
     """
 
 
-def _day(text: str | None) -> date | None:
-    return date.fromisoformat(text[:10]) if text else None
-
-
 _LOCAL_DAYS: dict[str, date] = {}
 
 
