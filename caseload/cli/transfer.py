@@ -107,7 +107,7 @@ def import_(
 
     discharges: HL7 v2 ADT, FHIR R4 Encounters, CSV/XLSX encounters (docs/import-export.md).
     """
-    from caseload.io import importers
+    from caseload.io.importing import base, run
     from caseload.io.validate import Options
 
     if kind is ImportKind.discharges:
@@ -127,7 +127,7 @@ def import_(
         raise typer.BadParameter(
             "give --dayfirst or --monthfirst, not both", param_hint="'--dayfirst'"
         )
-    settings = importers.Settings(
+    settings = base.Settings(
         kind=kind.value,
         fmt=fmt.value,
         sheet=sheet,
@@ -147,7 +147,7 @@ def import_(
     if bar is not None:
         bar.start()
     try:
-        report = importers.run(conn, file, settings, update)
+        report = run.run(conn, file, settings, update)
     finally:
         if bar is not None:
             bar.stop()
