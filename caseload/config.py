@@ -58,7 +58,8 @@ def load(path: Path | None = None) -> Config:
         raise CaseloadError(f"config file {path} has a bad value: {exc}") from None
 
 
-# Windows longer than this are refused: the due list bounds its scan by it.
+# Windows longer than this are refused (here and by services.followups): the due list
+# bounds its index scan by it (services.duelist.MAX_WINDOW_BEFORE).
 MAX_WINDOW_DAYS = 60
 
 

@@ -18,15 +18,18 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from caseload.errors import CaseloadError
+from caseload.io.formats import LIST_FORMATS
 
 if TYPE_CHECKING:
     from caseload.io.tables import Col
 
 
-class Format(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
+def choices(name: str, values: tuple[str, ...]) -> type[StrEnum]:
+    """An option's choices as an enum built from the io/services tuple that defines them."""
+    return StrEnum(name, [(v, v) for v in values])
+
+
+Format = choices("Format", LIST_FORMATS)
 
 
 @dataclass
@@ -63,10 +66,11 @@ class State:
         """A wrong key next to a half-finished rotation: say how to finish it."""
         from caseload.errors import StoreLocked
         from caseload.store.keys import key_file_from_env
+        from caseload.store.rekey import pending_file
 
         kf = key_file_from_env(self.key_file)
         if isinstance(exc, StoreLocked) and kf is not None and not exc.hint:
-            pending = kf.with_name(kf.name + ".new")
+            pending = pending_file(kf)
             if pending.exists():
                 exc.hint = f"an interrupted `caseload key rotate` left {pending}: run `caseload key rotate` to finish it"
 
@@ -170,10 +174,12 @@ def parse_when_option(value: str | None, name: str = "at") -> datetime | None:
 def parse_bool(value: str | None, name: str = "value") -> bool | None:
     if value is None:
         return None
+    from caseload.services.common import FALSE_WORDS, TRUE_WORDS
+
     v = value.strip().lower()
-    if v in ("yes", "y", "true", "t", "1"):
+    if v in TRUE_WORDS:
         return True
-    if v in ("no", "n", "false", "f", "0"):
+    if v in FALSE_WORDS:
         return False
     raise typer.BadParameter(
         f"{value!r} is not yes/no/true/false/y/n/1/0", param_hint=option_hint(name)

@@ -3,52 +3,18 @@
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from caseload.cli.common import say, state
+from caseload.cli.common import choices, say, state
+from caseload.io import fields, formats
 
-
-class ImportKind(StrEnum):
-    patients = "patients"
-    contacts = "contacts"
-    followups = "followups"
-    careteam = "careteam"
-    discharges = "discharges"
-
-
-class ExportKind(StrEnum):
-    patients = "patients"
-    contacts = "contacts"
-    followups = "followups"
-    careplans = "careplans"
-    all = "all"
-
-
-class InFormat(StrEnum):
-    auto = "auto"
-    csv = "csv"
-    xlsx = "xlsx"
-    json = "json"
-    ndjson = "ndjson"
-    fhir = "fhir"
-
-
-class OutFormat(StrEnum):
-    csv = "csv"
-    json = "json"
-    ndjson = "ndjson"
-    xlsx = "xlsx"
-    fhir = "fhir"
-    ics = "ics"
-
-
-class Conflict(StrEnum):
-    update = "update"
-    skip = "skip"
-    fail = "fail"
+ImportKind = choices("ImportKind", (*fields.IMPORT_KINDS, "discharges"))
+ExportKind = choices("ExportKind", (*fields.EXPORT_NAMED, "all"))
+InFormat = choices("InFormat", formats.IMPORT_FORMATS)
+OutFormat = choices("OutFormat", formats.EXPORT_FORMATS)
+Conflict = choices("Conflict", fields.CONFLICTS)
 
 
 def _maps(values: list[str]) -> dict[str, str]:

@@ -14,11 +14,12 @@ from typing import TextIO
 
 from caseload.io import formats
 from caseload.io.tables import Col, cells, dropped_note, fit, render, width_for
+from caseload.services.common import named
 from caseload.services.duelist import DueList
 from caseload.services.duelist_sql import hidden_note
 from caseload.services.redaction import redact_due_item
 
-FORMATS = ("text", "table", "csv", "json", "markdown")
+FORMATS = formats.DUE_FORMATS
 WIDTH = 80
 SECTIONS = (("overdue", "Overdue"), ("due", "Due today"), ("upcoming", "Coming up"))
 JSON_KEYS = (
@@ -193,7 +194,7 @@ def _wrap(text: str, indent: str) -> list[str]:
 
 def _name(i: dict) -> str:
     pref = i.get("preferred_name")
-    return f"{i['patient_name']} ({pref})" if pref else i["patient_name"]
+    return named(i["patient_name"], pref)
 
 
 def _flag(i: dict, day: date) -> str:

@@ -12,10 +12,17 @@ from __future__ import annotations
 import io
 from contextlib import contextmanager
 
-from caseload.io.fields import CARETEAM_COLUMNS, CONTACT_FIELDS, FOLLOWUP_FIELDS, PATIENT_FIELDS
+from caseload.io.fields import (
+    CARETEAM_COLUMNS,
+    CONTACT_FIELDS,
+    EXPORT_KINDS,
+    FOLLOWUP_FIELDS,
+    PATIENT_FIELDS,
+)
+from caseload.io.formats import EXPORT_FORMATS
 
-FORMATS = ("csv", "json", "ndjson", "xlsx", "fhir", "ics")
-KINDS = ("patients", "careteam", "contacts", "followups", "careplans")
+FORMATS = EXPORT_FORMATS
+KINDS = EXPORT_KINDS
 CAREPLAN_COLUMNS = (
     "patient_external_id", "version", "review_on", "summary", "problem", "category", "goal",
     "target_on", "goal_status", "interventions",

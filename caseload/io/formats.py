@@ -26,6 +26,11 @@ from datetime import UTC, date, datetime
 from typing import Any, BinaryIO, TextIO
 
 NAMES = ("csv", "json", "ndjson", "xlsx", "table", "markdown")
+# The formats each command takes (the CLI builds its --format choices from these).
+LIST_FORMATS = ("table", "csv", "json")
+DUE_FORMATS = ("text", "table", "csv", "json", "markdown")
+EXPORT_FORMATS = ("csv", "json", "ndjson", "xlsx", "fhir", "ics")
+IMPORT_FORMATS = ("auto", "csv", "xlsx", "json", "ndjson", "fhir")
 # A cell starting with one of these is a formula to a spreadsheet.
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
 

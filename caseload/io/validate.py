@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from caseload.enums import (
     ContactMethod,
@@ -23,20 +23,22 @@ from caseload.enums import (
 )
 from caseload.io.fields import BOOL_FIELDS, DATE_FIELDS, TAG_FIELDS, Mapping
 from caseload.io.formats import FORMULA
-from caseload.services.common import join_tags
+from caseload.services.common import (
+    FALSE_WORDS,
+    FUTURE_SLACK,
+    MAX_SHORT_TEXT,
+    MAX_TEXT,
+    TRUE_WORDS,
+    join_tags,
+)
 
 fromiso = date.fromisoformat
-MAX_TEXT = 20_000
-TRUE = {"yes": True, "y": True, "true": True, "t": True, "1": True}
-FALSE = {"no": False, "n": False, "false": False, "f": False, "0": False}
-BOOLS = {**TRUE, **FALSE}
+BOOLS = {**dict.fromkeys(TRUE_WORDS, True), **dict.fromkeys(FALSE_WORDS, False)}
 AMBIGUOUS = "ambiguous date: give --dayfirst or --monthfirst"
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
 _YMD = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$")
 _ISO_COLUMN = re.compile(r"(?:\d{4}-\d\d-\d\d(?:\n|$))*")
 _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
-# Clocks on field laptops drift; the contacts service allows the same slack.
-FUTURE_SLACK = timedelta(minutes=5)
 # Timestamps (contacts, completions) before this are typing mistakes, not history.
 MIN_YEAR = 1900
 OUT_OF_RANGE = f"out of range (a date and time from {MIN_YEAR} to 9999)"
@@ -360,8 +362,8 @@ def converters(kind: str, opts: Options) -> dict[str, Callable]:
         }
     if kind == "careteam":
         return {
-            "name": text(opts, required=True, limit=1000),
-            "role": text(opts, required=True, limit=1000),
+            "name": text(opts, required=True, limit=MAX_SHORT_TEXT),
+            "role": text(opts, required=True, limit=MAX_SHORT_TEXT),
         }
     raise ValueError(kind)
 
@@ -377,7 +379,7 @@ class Checker:
     @classmethod
     def build(cls, kind: str, mapping: Mapping, opts: Options) -> Checker:
         convs = converters(kind, opts)
-        limit = 1000 if kind == "careteam" else MAX_TEXT
+        limit = MAX_SHORT_TEXT if kind == "careteam" else MAX_TEXT
         plan, fields = [], []
         full_at = None
         for f, i in mapping.fields.items():

@@ -12,13 +12,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from caseload.io import fields
+from caseload.io.fields import IMPORT_KINDS
 from caseload.io.validate import Options
 from caseload.services.auditchain import STORED_FORMAT
 
 CHUNK = 5000
 LOOKUP = 500  # ids per "IN (...)": well under SQLite's bound-parameter limit
-KINDS = ("patients", "contacts", "followups", "careteam")
-CONFLICTS = ("update", "skip", "fail")
+KINDS = IMPORT_KINDS
+CONFLICTS = fields.CONFLICTS
 SHOWN_ERRORS = 20
 
 
