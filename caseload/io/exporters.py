@@ -159,9 +159,9 @@ def write(kind: str, rows: list[dict], fmt: str, out) -> None:
     if fmt == "xlsx":
         formats.write_xlsx(out, kind, columns, rows)
     elif fmt == "ics":
-        from caseload.io.ics import calendar
+        from caseload.io import ics
 
-        out.write(calendar(rows))
+        out.write(ics.followups(rows))
     elif fmt == "fhir":
         write_bundle({kind: rows}, out)
     elif fmt in ("csv", "json", "ndjson"):

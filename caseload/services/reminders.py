@@ -41,7 +41,7 @@ PATIENT_CHANNELS = {
     "outbox": ("phone", "may_text", "text"),
     "email": ("email", "may_email", "email"),
 }
-CHANNELS = ("outbox", "email", "ics")
+CHANNELS = reminder_text.CHANNELS
 _NO_DETAIL = {"phone": "no phone number", "email": "no email address"}
 _NO_CONSENT = {"may_text": "no consent to text", "may_email": "no consent to email"}
 
