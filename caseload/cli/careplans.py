@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
 
@@ -84,7 +83,7 @@ def _render_tree(plan: dict, external_id: str) -> None:
 
 
 def _dump(value) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=formats.plain) + "\n")
+    formats.write_document(sys.stdout, value, indent=2)
 
 
 @app.command("show")

@@ -6,7 +6,6 @@ the first command that needs it, so `--help` and `--version` never ask for a key
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -236,7 +235,7 @@ def show_record(record: dict, fmt: Format, title: str | None = None) -> None:
     from caseload.io import formats
 
     if fmt is Format.json:
-        sys.stdout.write(json.dumps(formats.record(record), ensure_ascii=False, indent=2) + "\n")
+        formats.write_document(sys.stdout, record, indent=2)
     elif fmt is Format.csv:
         emit([record], fmt)
     else:

@@ -102,9 +102,9 @@ def write_json(out: TextIO, objects: Iterable[dict]) -> None:
     out.write("\n]\n" if not first else "]\n")
 
 
-def write_document(out: TextIO, obj: Any) -> None:
-    """One JSON document for people to read (a record, a FHIR bundle): indented."""
-    out.write(json.dumps(plain(obj), ensure_ascii=False, indent=1) + "\n")
+def write_document(out: TextIO, obj: Any, *, indent: int = 1) -> None:
+    """One JSON document for people to read (a record, a care plan, a FHIR bundle): indented."""
+    out.write(json.dumps(plain(obj), ensure_ascii=False, indent=indent) + "\n")
 
 
 def write_ndjson(out: TextIO, objects: Iterable[dict]) -> None:
