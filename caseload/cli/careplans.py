@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 
 import typer
 
@@ -11,6 +10,7 @@ from caseload.cli.common import (
     FORMAT_OPTION,
     Format,
     audit_printout,
+    choices,
     emit,
     parse_date_option,
     say,
@@ -28,9 +28,7 @@ app = typer.Typer(
 )
 
 
-class TreeFormat(StrEnum):
-    table = "table"
-    json = "json"
+TreeFormat = choices("TreeFormat", formats.DOCUMENT_FORMATS)
 
 
 # `careplans versions --format table` (io/tables.py): every column fits at 80.

@@ -7,7 +7,7 @@ the first command that needs it, so `--help` and `--version` never ask for a key
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -23,9 +23,9 @@ if TYPE_CHECKING:
     from caseload.io.tables import Col
 
 
-def choices(name: str, values: tuple[str, ...]) -> type[StrEnum]:
+def choices(name: str, values: Iterable[str]) -> type[StrEnum]:
     """An option's choices as an enum built from the io/services tuple that defines them."""
-    return StrEnum(name, [(v, v) for v in values])
+    return StrEnum(name, [(str(v), str(v)) for v in values])
 
 
 Format = choices("Format", LIST_FORMATS)

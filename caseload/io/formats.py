@@ -28,6 +28,7 @@ from typing import Any, BinaryIO, TextIO
 NAMES = ("csv", "json", "ndjson", "xlsx", "table", "markdown")
 # The formats each command takes (the CLI builds its --format choices from these).
 LIST_FORMATS = ("table", "csv", "json")
+DOCUMENT_FORMATS = ("table", "json")  # one nested record (a care plan)
 DUE_FORMATS = ("text", "table", "csv", "json", "markdown")
 EXPORT_FORMATS = ("csv", "json", "ndjson", "xlsx", "fhir", "ics")
 IMPORT_FORMATS = ("auto", "csv", "xlsx", "json", "ndjson", "fhir")
