@@ -323,13 +323,22 @@ def _markdown(due: DueList, items: list[dict], out: TextIO, coordinator: str, hi
         if not section:
             out.write("Nothing.\n")
             continue
-        out.write("| | Patient | Phone | Lang | What | Due | Overdue | Last contact | Score |\n")
-        out.write("|---|---|---|---|---|---|---|---|---|\n")
-        for i in section:
-            last = i["last_contact_on"].isoformat() if i.get("last_contact_on") else "never"
-            out.write(
-                f"| [ ] | {formats.markdown_cell(_name(i))} ({formats.markdown_cell(i['patient_external_id'])}) | {formats.markdown_cell(i.get('phone'))} "
-                f"| {formats.markdown_cell(i.get('language'))} | {formats.markdown_cell(i['kind'])}: {formats.markdown_cell(i['title'])} "
-                f"| {i['due_on'].isoformat()} | {i['days_overdue'] or ''} | {last} "
-                f"| {i['priority_score']} |\n"
-            )
+        formats.write_markdown(out, MD_COLUMNS, (_md_row(i) for i in section))
+
+
+MD_COLUMNS = ("", "Patient", "Phone", "Lang", "What", "Due", "Overdue", "Last contact", "Score")
+
+
+def _md_row(i: dict) -> tuple:
+    """One item's cells (formats.write_markdown escapes them)."""
+    return (
+        "[ ]",
+        f"{_name(i)} ({i['patient_external_id']})",
+        i.get("phone"),
+        i.get("language"),
+        f"{i['kind']}: {i['title']}",
+        i["due_on"].isoformat(),
+        i["days_overdue"] or "",
+        i["last_contact_on"].isoformat() if i.get("last_contact_on") else "never",
+        i["priority_score"],
+    )
