@@ -16,10 +16,10 @@ from pathlib import Path
 from caseload.errors import Invalid, UsageError
 from caseload.io.fields import match_headers
 from caseload.io.importing.base import KINDS, Checked, Progress, Report, Settings
+from caseload.io.importing.check import Checker
 from caseload.io.importing.patients import PatientWriter
 from caseload.io.importing.rows import CareTeamWriter, ContactWriter, FollowUpWriter
 from caseload.io.readers import Table, open_table
-from caseload.io.validate import Checker
 
 WRITERS = {
     "patients": PatientWriter,
