@@ -20,7 +20,6 @@ MAX_FUNCTION_LINES = 60
 OTHERS = "owned by the {} restructuring in progress (issue 14)"
 # "path relative to caseload/:qualified.name" -> why it is still long.
 ALLOWED: dict[str, str] = {
-    "cli/remind.py:remind": OTHERS.format("reminders slice"),
     "services/reminders.py:plan": OTHERS.format("reminders slice"),
     "services/followups.py:complete": OTHERS.format("followups/rules"),
     "services/duelist.py:build": OTHERS.format("record-format/due list"),

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from caseload.io import fields
-from caseload.io.exporters import cell
+from caseload.io.formats import cell
 from caseload.io.validate import unneutralise
 
 # Text as a person could type it: no control characters, no surrounding spaces (the

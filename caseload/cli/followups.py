@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 import typer
 
 from caseload.cli.common import (
@@ -11,6 +9,7 @@ from caseload.cli.common import (
     LIMIT_OPTION,
     Format,
     audit_printout,
+    choices,
     emit,
     option_hint,
     parse_date_option,
@@ -19,7 +18,7 @@ from caseload.cli.common import (
     show_record,
     state,
 )
-from caseload.enums import ContactMethod, ContactOutcome, FollowUpKind
+from caseload.enums import ContactMethod, ContactOutcome, FollowUpKind, FollowUpStatus
 from caseload.io.tables import Col
 from caseload.labels import plural
 
@@ -30,11 +29,7 @@ app = typer.Typer(
 )
 
 
-class StatusFilter(StrEnum):
-    open = "open"
-    done = "done"
-    cancelled = "cancelled"
-    all = "all"
+StatusFilter = choices("StatusFilter", (*FollowUpStatus, "all"))
 
 
 # Kept in step with caseload.services.followups.FIELDS (not imported: that costs SQLModel).

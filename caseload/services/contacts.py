@@ -26,7 +26,7 @@ from caseload.models import (
     Patient,
 )
 from caseload.services import audit
-from caseload.services.common import actor, check_choice, utcnow
+from caseload.services.common import FUTURE_SLACK, MAX_TEXT, actor, check_choice, utcnow
 from caseload.services.fieldnames import CONTACT_FIELDS
 from caseload.services.patients import display_name
 from caseload.services.patients import get_row as patient_row
@@ -35,9 +35,6 @@ from caseload.services.patients import get_row as patient_row
 FIELDS = CONTACT_FIELDS
 EDITABLE = ("at", "method", "party", "outcome", "duration_min", "note")
 EDIT_WINDOW = timedelta(hours=24)
-# Clocks on field laptops drift; a contact a few minutes "ahead" is not a mistake.
-FUTURE_SLACK = timedelta(minutes=5)
-MAX_NOTE = 20_000
 
 
 def as_utc(value: datetime | None) -> datetime | None:
@@ -71,8 +68,8 @@ def _note(note: str | None) -> str | None:
     if note is None:
         return None
     note = str(note).strip()
-    if len(note) > MAX_NOTE:
-        raise Invalid(f"note is longer than {MAX_NOTE} characters")
+    if len(note) > MAX_TEXT:
+        raise Invalid(f"note is longer than {MAX_TEXT} characters")
     return note or None
 
 
