@@ -14,18 +14,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "caseload"
-MAX_MODULE_LINES = 450
+MAX_MODULE_LINES = 425  # "around 400 lines is a lot" (STYLE habit 10)
 MAX_FUNCTION_LINES = 60
 
-OTHERS = "owned by the {} restructuring in progress (issue 14)"
 # "path relative to caseload/:qualified.name" -> why it is still long.
-ALLOWED: dict[str, str] = {
-    "services/reminders.py:plan": OTHERS.format("reminders slice"),
-    "services/followups.py:complete": OTHERS.format("followups/rules"),
-    "services/duelist.py:build": OTHERS.format("record-format/due list"),
-    "services/duelist_sql.py:scored_sql": OTHERS.format("record-format/due list"),
-    "services/transitions.py:record": OTHERS.format("discharge feeds"),
-}
+ALLOWED: dict[str, str] = {}
 
 
 def module_lines(path: Path) -> int:

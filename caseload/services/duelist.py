@@ -101,62 +101,7 @@ def build(
             "oldest": (day - timedelta(days=overdue_days)).isoformat() if overdue_days else None,
         },
     ).fetchall()
-    items = []
-    for (
-        fid,
-        ext,
-        given,
-        family,
-        preferred,
-        title,
-        kind,
-        due_text,
-        wb,
-        wa,
-        prio,
-        transition_id,
-        phone,
-        language,
-        risk,
-        last_at,
-        reached_at,
-    ) in rows:
-        due_on = date.fromisoformat(due_text[:10])
-        window = schedule.window_for(kind, wb, wa, windows)
-        standing = schedule.classify(due_on, day, window, days)
-        if standing.status == schedule.LATER:
-            continue
-        reached_on = _local_day(reached_at)
-        parts = schedule.priority_breakdown(
-            risk=risk,
-            kind=kind,
-            priority=prio,
-            days_overdue=standing.days_overdue,
-            transition=transition_id is not None,
-            days_since_reached=None if reached_on is None else (day - reached_on).days,
-        )
-        items.append(
-            {
-                "followup_id": fid,
-                "patient_external_id": ext,
-                "patient_name": f"{given} {family}",
-                "preferred_name": preferred,
-                "title": title,
-                "kind": kind,
-                "due_on": due_on,
-                "status": standing.status,
-                "days_overdue": standing.days_overdue,
-                "missed": standing.missed,
-                "phone": phone,
-                "language": language,
-                "risk": risk,
-                "last_contact_on": _local_day(last_at),
-                "priority_score": sum(p for _, p in parts),
-                "priority_reasons": [
-                    f"{label} +{pts}" if pts > 0 else f"{label} {pts}" for label, pts in parts
-                ],
-            }
-        )
+    items = [item for row in rows if (item := _item(row, day, days, windows)) is not None]
     items.sort(
         key=lambda i: (
             STATUS_ORDER[i["status"]],
@@ -166,3 +111,43 @@ def build(
         )
     )
     return DueList(day=day, days=days, items=items)
+
+
+def _item(row, day: date, days: int, windows) -> dict | None:
+    """One row of ``_query`` as a due-list item through ``schedule``; None when it is later."""
+    fid, ext, given, family, preferred, title, kind, due_text = row[:8]
+    wb, wa, prio, transition_id, phone, language, risk, last_at, reached_at = row[8:]
+    due_on = date.fromisoformat(due_text[:10])
+    window = schedule.window_for(kind, wb, wa, windows)
+    standing = schedule.classify(due_on, day, window, days)
+    if standing.status == schedule.LATER:
+        return None
+    reached_on = _local_day(reached_at)
+    parts = schedule.priority_breakdown(
+        risk=risk,
+        kind=kind,
+        priority=prio,
+        days_overdue=standing.days_overdue,
+        transition=transition_id is not None,
+        days_since_reached=None if reached_on is None else (day - reached_on).days,
+    )
+    return {
+        "followup_id": fid,
+        "patient_external_id": ext,
+        "patient_name": f"{given} {family}",
+        "preferred_name": preferred,
+        "title": title,
+        "kind": kind,
+        "due_on": due_on,
+        "status": standing.status,
+        "days_overdue": standing.days_overdue,
+        "missed": standing.missed,
+        "phone": phone,
+        "language": language,
+        "risk": risk,
+        "last_contact_on": _local_day(last_at),
+        "priority_score": sum(p for _, p in parts),
+        "priority_reasons": [
+            f"{label} +{pts}" if pts > 0 else f"{label} {pts}" for label, pts in parts
+        ],
+    }

@@ -95,18 +95,7 @@ def scored_sql(overrides: Mapping[str, tuple[int, int]] | None, redacted: bool =
     op = "iif(diff > 0, min(2 * diff, 40), 0)"
     tp = "iif(transition_id IS NOT NULL, 20, 0)"
     np_ = _not_reached("since")
-    never, not_for = _label("never reached", 15), "'\"not reached for ' || since || ' days +'"
-    reasons = " || ".join(
-        (
-            _labels("risk", schedule.RISK_POINTS, "risk"),
-            _labels("kind", schedule.KIND_POINTS, "kind"),
-            _labels("priority", schedule.PRIORITY_POINTS, "priority"),
-            f"iif(diff > 0, '\"' || diff || ' days overdue +' || {op} || '\",', '')",
-            f"iif(transition_id IS NOT NULL, {_label('transition of care', 20)}, '')",
-            f"CASE WHEN since IS NULL THEN {never} WHEN since > 30 THEN "
-            f"{not_for} || {np_} || '\",' ELSE '' END",
-        )
-    )
+    reasons = _reasons_sql(op, np_)
     return f"""
     SELECT id, ext, name, pref, title, kind, due_on,
            max(diff, 0) AS d,
@@ -117,6 +106,22 @@ def scored_sql(overrides: Mapping[str, tuple[int, int]] | None, redacted: bool =
            '[' || rtrim({reasons}, ',') || ']' AS reasons
       FROM ({base})
     """
+
+
+def _reasons_sql(op: str, np_: str) -> str:
+    """The reasons as JSON strings joined by commas, as ``duelist.build`` words them."""
+    never, not_for = _label("never reached", 15), "'\"not reached for ' || since || ' days +'"
+    return " || ".join(
+        (
+            _labels("risk", schedule.RISK_POINTS, "risk"),
+            _labels("kind", schedule.KIND_POINTS, "kind"),
+            _labels("priority", schedule.PRIORITY_POINTS, "priority"),
+            f"iif(diff > 0, '\"' || diff || ' days overdue +' || {op} || '\",', '')",
+            f"iif(transition_id IS NOT NULL, {_label('transition of care', 20)}, '')",
+            f"CASE WHEN since IS NULL THEN {never} WHEN since > 30 THEN "
+            f"{not_for} || {np_} || '\",' ELSE '' END",
+        )
+    )
 
 
 ORDER = "ORDER BY rank, score DESC, due_on, id"

@@ -336,15 +336,9 @@ def complete(
     ext = _external_id(session, f.patient_id)
     contact = None
     if with_contact:
-        contact = contacts.log(
-            session,
-            ext,
-            method=method or DEFAULT_METHOD.get(f.kind, "phone"),
-            outcome=outcome or "reached",
-            at=at,
-            note=note,
-            followup_id=f.id,
-        )
+        method = method or DEFAULT_METHOD.get(f.kind, "phone")
+        contact = contacts.log(session, ext, method=method, outcome=outcome or "reached",
+                               at=at, note=note, followup_id=f.id)  # fmt: skip
         done_at = contact["at"]
     else:
         done_at = contacts.checked_at(at)
@@ -354,15 +348,8 @@ def complete(
     f.completed_contact_id = None if contact is None else contact["id"]
     session.add(f)
     session.flush()
-    audit.record(
-        session,
-        "followup.done",
-        "followup",
-        f.id,
-        patient_id=f.patient_id,
-        contact_id=f.completed_contact_id,
-        no_contact=contact is None,
-    )
+    audit.record(session, "followup.done", "followup", f.id, patient_id=f.patient_id,
+                 contact_id=f.completed_contact_id, no_contact=contact is None)  # fmt: skip
     # The completion date is the coordinator's local day of the contact.
     nxt = _schedule_next(session, f, done_at.astimezone().date())
     if contact is None and note:

@@ -185,22 +185,9 @@ def plan(
         raise ValueError(f"unknown channel {channel!r}")
     result = Plan(day=day, days_ahead=days_ahead, channel=channel, quiet=quiet)
     groups: dict[int, Message] = {}
-    for (
-        fid,
-        kind,
-        due_on,
-        pid,
-        ext,
-        given,
-        preferred,
-        phone,
-        email,
-        lang,
-        may_text,
-        may_email,
-        prev,
-        prev_error,
-    ) in _rows(session, day, days_ahead, channel):
+    for row in _rows(session, day, days_ahead, channel):
+        fid, kind, due_on, pid, ext, given, preferred = row[:7]
+        phone, email, lang, may_text, may_email, prev, prev_error = row[7:]
         item = Item(fid, pid, ext, kind, due_on, previous=prev)
         if prev == SENT:
             result.already.append(item)

@@ -91,31 +91,16 @@ def record(
         raise Invalid(f"source must be one of {', '.join(SOURCES)}")
     now = utcnow()
     t = Transition(
-        patient_id=p.id,
-        discharged_on=discharged_on,
-        facility=_text(facility),
-        reason=_text(reason),
-        setting=setting,
-        status="discharged",
-        admitted_at=admitted_at,
-        disposition=_text(disposition),
-        source=source,
-        visit_key=_text(visit_key),
+        patient_id=p.id, discharged_on=discharged_on, facility=_text(facility),
+        reason=_text(reason), setting=setting, status="discharged", admitted_at=admitted_at,
+        disposition=_text(disposition), source=source, visit_key=_text(visit_key),
         created_at=now,
-    )
+    )  # fmt: skip
     session.add(t)
     session.flush()
     made = add_followups(session, t, p.risk, holidays)
-    audit.record(
-        session,
-        "transition.record",
-        "transition",
-        t.id,
-        patient_id=p.id,
-        setting=setting,
-        source=source,
-        followups=[f.id for f in made],
-    )
+    audit.record(session, "transition.record", "transition", t.id, patient_id=p.id,
+                 setting=setting, source=source, followups=[f.id for f in made])  # fmt: skip
     return {
         "id": t.id,
         "patient_external_id": p.external_id,
