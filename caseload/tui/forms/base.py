@@ -23,7 +23,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select
 
-from caseload.tui.forms.fields import MAX_TEXT, Field
+from caseload.tui.forms.fields import MAX_TEXT, Field, who
 
 
 class Tick(Checkbox):
@@ -371,3 +371,27 @@ class FormScreen(ModalScreen[dict | None]):
             self._set_label("#form-info", "This form could not be read; check the fields.")
             return
         self.dismiss(out)
+
+
+class PatientFormScreen(FormScreen):
+    """A form about one patient, who is named in its first line (``INTRO``'s ``{who}``).
+
+    The patient's attributes are set before the base builds the fields, which may read them.
+    """
+
+    INTRO: ClassVar[str] = "Patient {who}"
+
+    def __init__(
+        self,
+        patient_external_id: str,
+        *,
+        patient_name: str | None = None,
+        today: date | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        self.patient_external_id = patient_external_id
+        self.patient_name = patient_name
+        super().__init__(today=today, now=now)
+
+    def intro(self) -> Sequence[str]:
+        return (self.INTRO.format(who=who(self.patient_external_id, self.patient_name)),)

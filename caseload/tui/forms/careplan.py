@@ -7,22 +7,16 @@ from datetime import date
 from typing import Any
 
 from caseload.enums import GoalStatus, InterventionStatus, ProblemCategory
-from caseload.tui.forms.base import FormScreen
+from caseload.tui.forms.base import FormScreen, PatientFormScreen
 from caseload.tui.forms.fields import Field, choices, date_parser, show_date, who
 
 
-class ProblemForm(FormScreen):
+class ProblemForm(PatientFormScreen):
     """Returns the keyword arguments of ``careplans.add_problem`` plus ``external_id``."""
 
     TITLE_TEXT = "New problem or need"
 
-    def __init__(self, patient_external_id: str, *, patient_name: str | None = None) -> None:
-        self.patient_external_id = patient_external_id
-        self.patient_name = patient_name
-        super().__init__()
-
-    def intro(self) -> Sequence[str]:
-        return (f"Care plan of patient {who(self.patient_external_id, self.patient_name)}",)
+    INTRO = "Care plan of patient {who}"
 
     def fields(self) -> Sequence[Field]:
         return [

@@ -3,35 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 from caseload.enums import ContactMethod, ContactOutcome, ContactParty
-from caseload.tui.forms.base import FormScreen
-from caseload.tui.forms.fields import Field, choices, parse_int, when_field, who
+from caseload.tui.forms.base import PatientFormScreen
+from caseload.tui.forms.fields import Field, choices, parse_int, when_field
 
 
-class ContactForm(FormScreen):
+class ContactForm(PatientFormScreen):
     """Returns the keyword arguments of ``contacts.log`` plus ``external_id``.
 
     ``now`` fixes the clock (tests, snapshots); otherwise "now" is read when saving.
     """
 
     TITLE_TEXT = "Log a contact"
-
-    def __init__(
-        self,
-        patient_external_id: str,
-        *,
-        now: datetime | None = None,
-        patient_name: str | None = None,
-    ) -> None:
-        self.patient_external_id = patient_external_id
-        self.patient_name = patient_name
-        super().__init__(now=now)
-
-    def intro(self) -> Sequence[str]:
-        return (f"Patient {who(self.patient_external_id, self.patient_name)}",)
 
     def fields(self) -> Sequence[Field]:
         return [

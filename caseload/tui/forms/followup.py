@@ -8,7 +8,7 @@ from typing import Any
 
 from caseload.enums import ContactMethod, ContactOutcome, FollowUpKind, FollowUpStatus
 from caseload.services.schedule import DEFAULT_METHOD, RRULE_PRESETS
-from caseload.tui.forms.base import FormScreen
+from caseload.tui.forms.base import FormScreen, PatientFormScreen
 from caseload.tui.forms.fields import (
     Field,
     as_date,
@@ -42,24 +42,10 @@ def _due_hint(today) -> Any:
     return hint
 
 
-class FollowUpForm(FormScreen):
+class FollowUpForm(PatientFormScreen):
     """Returns the keyword arguments of ``followups.add`` plus ``external_id``."""
 
     TITLE_TEXT = "New follow-up"
-
-    def __init__(
-        self,
-        patient_external_id: str,
-        *,
-        today: date | None = None,
-        patient_name: str | None = None,
-    ) -> None:
-        self.patient_external_id = patient_external_id
-        self.patient_name = patient_name
-        super().__init__(today=today)
-
-    def intro(self) -> Sequence[str]:
-        return (f"Patient {who(self.patient_external_id, self.patient_name)}",)
 
     def fields(self) -> Sequence[Field]:
         return [

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from caseload.enums import Risk
-from caseload.tui.forms.base import FormScreen
+from caseload.tui.forms.base import FormScreen, PatientFormScreen
 from caseload.tui.forms.fields import Field, choices, date_parser, show_date, who
 from caseload.tui.render import name
 
@@ -120,26 +120,13 @@ class PatientForm(FormScreen):
         return out
 
 
-class DischargePatientForm(FormScreen):
+class DischargePatientForm(PatientFormScreen):
     """Returns the keyword arguments of ``patients.discharge`` plus ``external_id``."""
 
     TITLE_TEXT = "Discharge from the caseload"
     SAVE_LABEL = "Discharge"
 
-    def __init__(
-        self,
-        patient_external_id: str,
-        *,
-        today: date | None = None,
-        patient_name: str | None = None,
-    ) -> None:
-        self.patient_external_id = patient_external_id
-        self.patient_name = patient_name
-        super().__init__(today=today)
-
-    def intro(self) -> Sequence[str]:
-        name = who(self.patient_external_id, self.patient_name)
-        return (f"Patient {name} leaves the active caseload.",)
+    INTRO = "Patient {who} leaves the active caseload."
 
     def fields(self) -> Sequence[Field]:
         return [

@@ -7,11 +7,11 @@ from datetime import date
 from typing import Any
 
 from caseload.services.schedule import discharge_date_problem, transition_due_dates
-from caseload.tui.forms.base import FormScreen
-from caseload.tui.forms.fields import Field, date_parser, show_date, who
+from caseload.tui.forms.base import PatientFormScreen
+from caseload.tui.forms.fields import Field, date_parser, show_date
 
 
-class HospitalDischargeForm(FormScreen):
+class HospitalDischargeForm(PatientFormScreen):
     """Returns the keyword arguments of ``transitions.record_discharge`` plus ``external_id``.
 
     ``risk`` (the patient's tier) decides the visit's due date shown; ``holidays`` are
@@ -20,6 +20,7 @@ class HospitalDischargeForm(FormScreen):
 
     TITLE_TEXT = "Hospital discharge"
     SAVE_LABEL = "Record"
+    INTRO = "Patient {who} left hospital."
 
     def __init__(
         self,
@@ -30,14 +31,9 @@ class HospitalDischargeForm(FormScreen):
         holidays: frozenset[date] = frozenset(),
         patient_name: str | None = None,
     ) -> None:
-        self.patient_external_id = patient_external_id
-        self.patient_name = patient_name
         self.risk = risk
         self.holidays = frozenset(holidays)
-        super().__init__(today=today)
-
-    def intro(self) -> Sequence[str]:
-        return (f"Patient {who(self.patient_external_id, self.patient_name)} left hospital.",)
+        super().__init__(patient_external_id, patient_name=patient_name, today=today)
 
     def fields(self) -> Sequence[Field]:
         return [
