@@ -1,0 +1,92 @@
+"""Program reports: the seven measures a coordinator is judged by, from the work logged.
+
+``build(conn, period, …)`` runs every measure on a raw keyed DBAPI connection
+and returns a ``Report`` of plain data (figures with numerator, denominator and,
+when asked, the detail rows behind them). The CLI (`caseload report`) and the
+TUI's Report screen both call it; io/report.py writes it. Definitions: docs/reports.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from caseload.services.reports.common import Figure, Measure, Period
+
+__all__ = ["Figure", "Measure", "Period", "Report", "build", "parse_month"]
+
+
+@dataclass
+class Report:
+    period: Period
+    today: date
+    program: str | None
+    measures: list[Measure] = field(default_factory=list)
+
+    def measure(self, key: str) -> Measure:
+        for m in self.measures:
+            if m.key == key:
+                return m
+        raise KeyError(key)
+
+    def as_dict(self, with_detail: bool = True) -> dict:
+        return {
+            "period": {
+                "start": self.period.start.isoformat(),
+                "end": self.period.end.isoformat(),
+                "label": self.period.label,
+            },
+            "as_of": self.today.isoformat(),
+            "program": self.program,
+            "measures": [
+                {
+                    "key": m.key,
+                    "title": m.title,
+                    "definition": m.definition,
+                    "notes": m.notes,
+                    "figures": [f.as_dict(with_detail) for f in m.figures],
+                    **m.extra,
+                }
+                for m in self.measures
+            ],
+        }
+
+
+def parse_month(text: str) -> Period:
+    """``YYYY-MM`` → that calendar month; ValueError with a message naming the form."""
+    t = (text or "").strip()
+    try:
+        y, m = t.split("-")
+        if len(y) != 4 or len(m) != 2:
+            raise ValueError
+        return Period.month(int(y), int(m))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a month: use YYYY-MM, e.g. 2026-11") from None
+
+
+def build(
+    conn,
+    period: Period,
+    *,
+    today: date,
+    program: str | None = None,
+    holidays: frozenset[date] = frozenset(),
+    windows: Mapping[str, tuple[int, int]] | None = None,
+    detail: bool = False,
+) -> Report:
+    """Every measure for ``period`` as of ``today``; ``detail`` fills each figure's rows."""
+    from caseload.services.reports import activity, transitions, work
+
+    discharges = transitions.load(conn, period, program)
+    rep = Report(period, today, program or None)
+    rep.measures = [
+        transitions.tcm(discharges, today, holidays, detail),
+        transitions.followup_after(discharges, today, detail),
+        activity.minutes(conn, period, program, today, detail),
+        activity.coverage(conn, period, program, today, detail),
+        work.timeliness(conn, period, program, today, windows, detail),
+        work.careplans(conn, period, program, today, detail),
+        work.referrals(conn, period, program, today, detail),
+    ]
+    return rep
