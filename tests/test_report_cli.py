@@ -238,3 +238,17 @@ def test_attempts_before_unable_from_config(cli, tmp_path):
     cli.ok(
         "followups", "done", fid, "--unable-to-reach", "deceased", "--outcome", "no_answer", env=env
     )
+
+
+def test_due_list_shows_referrals_overdue(cli):
+    cli.ok(
+        "patients", "add", "--external-id", "P-7", "--given-name", "Ada", "--family-name", "Okafor"
+    )
+    cli.ok("referrals", "add", "P-7", "--to", "Food bank", "--reason", "food", "--sent", "-20d")
+    cli.ok("referrals", "add", "P-7", "--to", "Clinic", "--reason", "x", "--sent", "-3d")
+    out = cli.ok("due").stdout
+    assert "Referrals overdue (1)" in out
+    assert "6d referral overdue" in out and "to Food bank" in out and "Clinic" not in out
+    result = cli.ok("due", "--format", "json")
+    assert json.loads(result.stdout) == []  # the array stays follow-ups only
+    assert "1 referral(s) overdue: see `caseload due --format text`" in result.stderr

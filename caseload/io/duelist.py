@@ -133,6 +133,9 @@ def produce(
     from caseload.services import auditchain, duelist, duelist_sql
 
     hidden = duelist_sql.older_overdue(conn, day, overdue_days)
+    from caseload.services import duelist_referrals
+
+    refs = duelist_referrals.overdue(conn, day, overdue_days, redacted=redacted)
     if fmt in FAST:
         rows = fast_rows(conn, fmt, day, days, overdue_days, windows, redacted=redacted)
         counts, total, result = fast.counts(rows), len(rows), None
@@ -149,6 +152,7 @@ def produce(
         days=days,
         items=total,
         **counts,
+        **({"referrals_overdue": len(refs)} if refs else {}),
     )
     stream, close_it = open_stream()
     try:
@@ -156,6 +160,8 @@ def produce(
             write_fast(rows, fmt, stream, day, days, coordinator=coordinator, hidden=hidden)
         else:
             write(result, fmt, stream, redacted=redacted, coordinator=coordinator, hidden=hidden)
+        if refs and fmt == "text":
+            stream.write(referral_section(refs))
     finally:
         if close_it:
             stream.close()
@@ -163,6 +169,8 @@ def produce(
             stream.flush()
     if hidden and fmt in ("json", "csv") and note is not None:
         note(hidden_note(hidden))
+    if refs and fmt != "text" and note is not None:
+        note(f"{len(refs):,} referral(s) overdue: see `caseload due --format text`")
     return Printed(total, counts, hidden)
 
 
@@ -277,6 +285,24 @@ def _text_sections(out: TextIO, day: date, sections: dict[str, list]) -> None:
             else:
                 lines.extend(_text_item(i if isinstance(i, dict) else fast_item(i), day))
     out.write("\n".join(lines) + "\n\n")
+
+
+def referral_section(refs: list[dict]) -> str:
+    """The printout's "Referrals overdue" section: open referrals past their answer date."""
+    heading = f"Referrals overdue ({len(refs)})"
+    lines = [heading, "-" * cells(heading)]
+    for r in refs:
+        head = "[ ] " + fit(r["patient_name"], 32) + " " + fit(r["phone"] or "no phone", 18) + " "
+        head += (
+            fit(r["language"] or "", 4) + " " + f"{r['days_overdue']}d referral overdue".rjust(19)
+        )
+        lines.append(fit(head, WIDTH).rstrip())
+        lines += _wrap(
+            f"referral {r['referral_id']} to {r['to_name']} · sent {r['sent_on']} · answer "
+            f"due {r['expected_response_on']} · {r['patient_external_id']}",
+            "    ",
+        )
+    return "\n".join(lines) + "\n\n"
 
 
 # --- table and markdown ------------------------------------------------------------------
