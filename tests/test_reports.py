@@ -173,8 +173,10 @@ def test_minutes_cross_20_at_the_month_boundary(write, conn):
     assert nd(r, "minutes", "ccm_20") == (2, 3)  # P1 22, P4 65; P2 15
     assert nd(r, "minutes", "ccm_40") == (1, 3)
     assert nd(r, "minutes", "ccm_60") == (1, 3)
-    assert nd(r, "minutes", "chw_60") == (1, 1)
-    assert nd(r, "minutes", "chw_90") == (0, 1)
+    assert nd(r, "minutes", "chw_60") == (1, 3)
+    assert nd(r, "minutes", "chw_90") == (0, 3)
+    chw = build(conn, JAN, today=MARCH_1, program="chw")  # a CHW program's own report
+    assert nd(chw, "minutes", "chw_60") == (1, 1)
     feb = build(conn, parse_month("2026-02"), today=MARCH_1)
     assert feb.measure("minutes").figure("patient_months").value == 1
     assert nd(feb, "minutes", "ccm_20") == (0, 1)
@@ -195,12 +197,20 @@ def test_near_threshold_this_month(write, conn):
 def test_coverage(discharges, write, conn):
     with write() as s:
         patient(s, "P5")  # never contacted
+        patient(s, "P6")  # reached in December only
         contact(s, "P2", "2026-01-31T23:30")
+        contact(s, "P6", "2025-12-15T12:00")
     r = build(conn, JAN, today=MARCH_1, detail=True)
-    assert nd(r, "coverage", "reached") == (3, 5)  # P1, P2, P3 (caregiver); not P4 (provider)
-    assert nd(r, "coverage", "not_reached_30") == (2, 5)  # P4 and P5 never
+    assert nd(r, "coverage", "reached") == (3, 6)  # P1, P2, P3 (caregiver); not P4 (provider)
+    assert nd(r, "coverage", "not_reached_30") == (3, 6)  # P4 and P5 never, P6 47 days
+    stale = {
+        d["patient_external_id"]: d["result"]
+        for d in r.measure("coverage").figure("not_reached_30").detail
+    }
+    assert stale == {"P4": "never", "P5": "never", "P6": "47 days"}
     median = r.measure("coverage").figure("median_days_since_reached")
-    assert median.value == 9  # P1 9 days, P2 0, P3 17 at 31 January
+    # At 31 January: P2 0, P1 9, P3 17, P6 47, P4 and P5 never (longest): (17 + 47) / 2.
+    assert median.value == 32
     per = r.measure("coverage").figure("attempts_per_reach")
     # left_message and no_answer are attempts, not reaches; provider contacts are neither.
     assert (per.numerator, per.denominator, per.value) == (8, 5, 1.6)

@@ -76,17 +76,25 @@ def build(
     detail: bool = False,
 ) -> Report:
     """Every measure for ``period`` as of ``today``; ``detail`` fills each figure's rows."""
-    from caseload.services.reports import activity, transitions, work
+    from caseload.services.reports import activity, common, transitions, work
 
-    discharges = transitions.load(conn, period, program)
-    rep = Report(period, today, program or None)
-    rep.measures = [
-        transitions.tcm(discharges, today, holidays, detail),
-        transitions.followup_after(discharges, today, detail),
-        activity.minutes(conn, period, program, today, detail),
-        activity.coverage(conn, period, program, today, detail),
-        work.timeliness(conn, period, program, today, windows, detail),
-        work.careplans(conn, period, program, today, detail),
-        work.referrals(conn, period, program, today, detail),
-    ]
+    cond = common.scope(conn, program)
+    try:
+        discharges = transitions.load(conn, period, cond)
+        contacts = activity.contact_pass(conn, period, today, cond)
+        rep = Report(period, today, program or None)
+        rep.measures = [
+            transitions.tcm(discharges, today, holidays, detail),
+            transitions.followup_after(discharges, today, detail),
+            activity.minutes(contacts, period, today, detail),
+            activity.coverage(conn, contacts, cond, detail),
+            work.timeliness(conn, period, cond, today, windows, detail),
+            work.careplans(conn, period, cond, today, detail),
+            work.referrals(conn, period, cond, today, detail),
+        ]
+        if detail:
+            common.resolve(conn, [f for m in rep.measures for f in m.figures])
+    finally:
+        if cond:
+            conn.execute(f"DROP TABLE IF EXISTS {common.SCOPE}")
     return rep

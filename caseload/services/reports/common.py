@@ -135,17 +135,6 @@ def median(values) -> float | None:
     return float(statistics.median(values)) if values else None
 
 
-def program_sql(program: str | None, alias: str = "p") -> tuple[str, dict]:
-    """A WHERE fragment keeping patients with the program tag (tags are ';'-separated)."""
-    if not program:
-        return "", {}
-    esc = program.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return (
-        f" AND ';' || {alias}.programs || ';' LIKE :program ESCAPE '\\'",
-        {"program": f"%;{esc};%"},
-    )
-
-
 def has_tag(programs: str | None, tag: str) -> bool:
     return tag.casefold() in {t.strip().casefold() for t in (programs or "").split(";")}
 
@@ -154,12 +143,82 @@ def day(text: str | None) -> date | None:
     return date.fromisoformat(text[:10]) if text else None
 
 
-def entry(ext: str, name: str, item: str, result: str, why: str) -> dict:
-    """One line of a figure's detail: which patient, what was counted, how and why."""
-    return {
-        "patient_external_id": ext,
-        "patient_name": name,
-        "item": item,
-        "result": result,
-        "why": why,
-    }
+def local_day(stamp: str | None) -> date | None:
+    """A stored UTC timestamp's calendar date in local time."""
+    if not stamp:
+        return None
+    return datetime.fromisoformat(stamp[:19]).replace(tzinfo=UTC).astimezone().date()
+
+
+def entry(patient_id: int, item: str, result: str, why: str) -> dict:
+    """One line of a figure's detail: which patient, what was counted, how and why.
+    ``patient_id`` becomes ``patient_external_id`` and ``patient_name`` in ``resolve``."""
+    return {"patient_id": patient_id, "item": item, "result": result, "why": why}
+
+
+# --- the population, without reading the wide patient table where an index will do ----
+
+SCOPE = "temp.report_scope"
+
+
+def scope(conn, program: str | None) -> str:
+    """An SQL condition on a ``patient_id`` column keeping the report's patients: empty for
+    everyone, else membership of a temporary table of the program's patient ids."""
+    if not program:
+        return ""
+    esc = program.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    conn.execute(f"DROP TABLE IF EXISTS {SCOPE}")
+    conn.execute("CREATE TEMP TABLE report_scope (id INTEGER PRIMARY KEY)")
+    conn.execute(
+        f"INSERT INTO {SCOPE} SELECT id FROM patient "
+        "WHERE ';' || programs || ';' LIKE ? ESCAPE '\\'",
+        (f"%;{esc};%",),
+    )
+    return f" AND {{col}} IN (SELECT id FROM {SCOPE})"
+
+
+def in_scope(cond: str, column: str) -> str:
+    return cond.replace("{col}", column)
+
+
+def active_ids(conn, cond: str) -> list[int]:
+    """Active patients now (the index on status holds every id: no table read)."""
+    return [
+        r[0]
+        for r in conn.execute(
+            f"SELECT id FROM patient WHERE status = 'active'{in_scope(cond, 'id')} ORDER BY id"
+        )
+    ]
+
+
+def resolve(conn, figures) -> None:
+    """Fill each detail row's patient external id and name (only the patients listed)."""
+    rows = [r for f in figures for r in f.detail if "patient_id" in r]
+    ids = sorted({r["patient_id"] for r in rows})
+    names: dict[int, tuple[str, str]] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        marks = ", ".join("?" * len(chunk))
+        for pid, ext, name in conn.execute(
+            "SELECT id, external_id, given_name || ' ' || family_name FROM patient "
+            f"WHERE id IN ({marks})",
+            chunk,
+        ):
+            names[pid] = (ext, name)
+    for r in rows:
+        ext, name = names.get(r.pop("patient_id"), ("?", ""))
+        r.update(patient_external_id=ext, patient_name=name)
+        for k in ("item", "result", "why"):
+            r[k] = r.pop(k)
+
+
+def use_scan(conn, table: str, in_range: str, args: dict) -> bool:
+    """Whether a period's rows are better read by one pass over ``table`` than by its index.
+
+    A store filled patient by patient (the demo, an import of history) spreads a month
+    over every page, and a row lookup per index entry then costs several times one
+    sequential pass; a store filled day by day keeps a month together. Past a tenth
+    of the table, one pass wins either way."""
+    n = conn.execute(f"SELECT count(*) FROM {table} WHERE {in_range}", args).fetchone()[0]
+    total = conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0
+    return n * 10 > total

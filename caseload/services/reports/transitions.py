@@ -23,8 +23,8 @@ from caseload.services.reports.common import (
     day,
     entry,
     has_tag,
+    in_scope,
     median,
-    program_sql,
 )
 
 HORIZON_DAYS = 30
@@ -34,8 +34,7 @@ BH_TAG = "bh"
 @dataclass
 class Discharge:
     id: int
-    ext: str
-    name: str
+    patient_id: int
     risk: str
     programs: str
     setting: str
@@ -49,29 +48,33 @@ class Discharge:
         return f"{where} {self.on.isoformat()} (transition {self.id})"
 
 
-def load(conn, period: Period, program: str | None) -> list[Discharge]:
+def load(conn, period: Period, cond: str) -> list[Discharge]:
     """The period's discharges, each with the contacts of its 30 days (addenda excluded)."""
-    prog, args = program_sql(program)
-    args.update(start=period.start.isoformat(), end=period.end.isoformat())
-    where = f"t.status = 'discharged' AND t.discharged_on BETWEEN :start AND :end{prog}"
+    args = {"start": period.start.isoformat(), "end": period.end.isoformat()}
+    where = "t.status = 'discharged' AND t.discharged_on BETWEEN :start AND :end"
+    where += in_scope(cond, "t.patient_id")
     rows = conn.execute(
-        "SELECT t.id, p.external_id, p.given_name || ' ' || p.family_name, p.risk, p.programs, "
-        "t.setting, t.discharged_on, date(t.created_at, 'localtime') "
+        "SELECT t.id, t.patient_id, p.risk, p.programs, t.setting, t.discharged_on, "
+        "date(t.created_at, 'localtime') "
         f"FROM transition t JOIN patient p ON p.id = t.patient_id WHERE {where} "
         "ORDER BY t.discharged_on, t.id",
         args,
     ).fetchall()
     out = {
-        r[0]: Discharge(r[0], r[1], r[2], r[3] or "", r[4] or "", r[5], day(r[6]), day(r[7]))
+        r[0]: Discharge(r[0], r[1], r[2] or "", r[3] or "", r[4], day(r[5]), day(r[6]))
         for r in rows
     }
     if not out:
         return []
+    # Transitions first, then each patient's contacts by (patient_id, at): a coarse UTC
+    # range on the index, the exact local days after.
     contacts = conn.execute(
         "SELECT t.id, date(c.at, 'localtime') AS d, c.method, c.party, c.outcome "
-        "FROM transition t JOIN patient p ON p.id = t.patient_id "
-        "JOIN contact c ON c.patient_id = t.patient_id "
-        f"WHERE {where} AND c.addendum_to IS NULL "
+        "FROM transition t CROSS JOIN contact c INDEXED BY ix_contact_patient_at "
+        f"WHERE {where} AND c.patient_id = t.patient_id "
+        "AND c.at >= date(t.discharged_on, '-1 day') "
+        f"AND c.at < date(t.discharged_on, '+{HORIZON_DAYS + 2} days') "
+        "AND c.addendum_to IS NULL "
         "AND date(c.at, 'localtime') BETWEEN t.discharged_on "
         f"AND date(t.discharged_on, '+{HORIZON_DAYS} days') ORDER BY c.at, c.id",
         args,
@@ -135,8 +138,7 @@ def tcm(discharges: list[Discharge], today: date, holidays: frozenset[date], det
             if detail:
                 contact.detail.append(
                     entry(
-                        x.ext,
-                        x.name,
+                        x.patient_id,
                         x.item,
                         "pending",
                         f"window open to {deadline.isoformat()}{late}",
@@ -174,12 +176,12 @@ def _count_tcm(x, reach, tries, deadline, late, figs, detail) -> None:
         return
     if reach is not None:
         why = f"reached ({reach[2]}, {reach[1].replace('_', ' ')}) on {reach[0].isoformat()}"
-        contact.detail.append(entry(x.ext, x.name, x.item, "met", why + late))
+        contact.detail.append(entry(x.patient_id, x.item, "met", why + late))
     else:
         why = f"not reached by {deadline.isoformat()}; {tries} attempt(s)"
-        contact.detail.append(entry(x.ext, x.name, x.item, "not met", why + late))
+        contact.detail.append(entry(x.patient_id, x.item, "not met", why + late))
         attempts.detail.append(
-            entry(x.ext, x.name, x.item, "met" if tries >= 2 else "not met", why + late)
+            entry(x.patient_id, x.item, "met" if tries >= 2 else "not met", why + late)
         )
 
 
@@ -206,7 +208,7 @@ def _count_visit(x: Discharge, fig: Figure, today: date, detail: bool) -> None:
             else f"no face-to-face visit by {deadline.isoformat()}"
         )
     if detail:
-        fig.detail.append(entry(x.ext, x.name, x.item, result, f"{days}-day window: {why}"))
+        fig.detail.append(entry(x.patient_id, x.item, result, f"{days}-day window: {why}"))
 
 
 def followup_after(discharges: list[Discharge], today: date, detail: bool) -> Measure:
@@ -253,4 +255,4 @@ def _count_after(x: Discharge, days: int, fig: Figure, today: date, detail: bool
             else f"no interactive contact {first.isoformat()}..{last.isoformat()}"
         )
     if detail:
-        fig.detail.append(entry(x.ext, x.name, x.item, result, why))
+        fig.detail.append(entry(x.patient_id, x.item, result, why))
