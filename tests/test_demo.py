@@ -209,7 +209,7 @@ def test_on_a_terminal_it_asks_the_launcher_for_the_tui(tmp_path, monkeypatch):
 @pytest.fixture
 def made(engine, read):
     """A 40-patient demo generated into the `engine` fixture's fresh store."""
-    from caseload.services import demo
+    from caseload.demo import generator as demo
 
     counts = demo.generate(engine, patients=40, seed=3, today=DAY, followups_per_patient=4)
     return counts
@@ -334,8 +334,8 @@ def test_patients_look_real_and_their_search_keys_are_the_services(made, read):
 def test_proportions_at_a_few_hundred_patients(engine, read):
     from sqlmodel import select
 
+    from caseload.demo import generator as demo
     from caseload.models import Patient
-    from caseload.services import demo
 
     demo.generate(engine, patients=600, seed=9, today=DAY)
     with read() as s:
@@ -383,7 +383,8 @@ def test_every_reference_holds(made, engine):
 
 
 def test_a_second_generation_adds_without_clashing(made, engine, read):
-    from caseload.services import demo, patients
+    from caseload.demo import generator as demo
+    from caseload.services import patients
 
     more = demo.generate(engine, patients=10, seed=4, today=DAY, followups_per_patient=0)
     assert more["followup"] == 2 * more["transition"]
@@ -392,8 +393,8 @@ def test_a_second_generation_adds_without_clashing(made, engine, read):
 
 
 def test_columns_written_are_the_models_columns():
+    from caseload.demo.rows import COLUMNS
     from caseload.models import metadata
-    from caseload.services.demo_rows import COLUMNS
 
     # The store's triggers keep these from the contacts; no writer sets them.
     by_trigger = {"patient": {"last_contact_at", "last_reached_at"}}
@@ -401,6 +402,23 @@ def test_columns_written_are_the_models_columns():
         expected = set(metadata.tables[table].c.keys()) - by_trigger.get(table, set())
         assert set(cols) == expected, table
         assert len(cols) == len(set(cols))
+
+
+def test_vocabularies_are_the_domains_with_one_weight_each():
+    """The demo draws methods, outcomes, kinds and referral states from caseload.enums;
+    a value added there without a weight here would skew every draw after it."""
+    from caseload.demo import pools as P
+    from caseload.enums import ContactMethod, ContactOutcome, FollowUpKind, ReferralStatus
+
+    for values, weights, enum in (
+        (P.CONTACT_METHODS, P.CONTACT_METHOD_WEIGHTS, ContactMethod),
+        (P.CONTACT_OUTCOMES, P.CONTACT_OUTCOME_WEIGHTS, ContactOutcome),
+        (P.FOLLOWUP_KINDS, P.FOLLOWUP_KIND_WEIGHTS, FollowUpKind),
+        (P.REFERRAL_STATUSES, P.REFERRAL_WEIGHTS, ReferralStatus),
+    ):
+        assert set(values) <= {e.value for e in enum}
+        assert len(weights) == len(values), enum.__name__
+    assert set(P.FOLLOWUP_TITLES) >= set(P.FOLLOWUP_KINDS)
 
 
 def test_last_contact_columns_follow_the_contacts(cli, read):
@@ -459,8 +477,8 @@ def test_last_contact_columns_follow_the_contacts(cli, read):
 
 
 def test_generate_rejects_nonsense(engine):
+    from caseload.demo import generator as demo
     from caseload.errors import Invalid
-    from caseload.services import demo
 
     with pytest.raises(Invalid, match="at least 1 patient"):
         demo.generate(engine, patients=0, seed=1, today=DAY)
@@ -468,18 +486,32 @@ def test_generate_rejects_nonsense(engine):
         demo.generate(engine, patients=3, seed=1, today=DAY, followups_per_patient=-1)
 
 
-def test_add_business_days_skips_the_weekend():
-    from caseload.services.demo_followups import add_business_days
+def test_discharge_followups_follow_the_real_transition_rule(made, read):
+    """The demo's post-discharge follow-ups are the ones `schedule.transition_followups`
+    plans (kind, title, due date, priority), weekends skipped by the real business-day rule.
+    """
+    from sqlmodel import select
 
-    fri, sat, mon = date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 23)
-    assert add_business_days(fri, 2) == date(2026, 11, 24)
-    assert add_business_days(sat, 2) == date(2026, 11, 24)
-    assert add_business_days(mon, 2) == date(2026, 11, 25)
-    assert add_business_days(mon, 0) == mon
+    from caseload.models import FollowUp, Patient, Transition
+    from caseload.services.schedule import transition_followups
+
+    crossed_a_weekend = False
+    with read() as s:
+        for t in s.exec(select(Transition)):
+            risk = s.get(Patient, t.patient_id).risk
+            made_by_demo = sorted(
+                (f.kind, f.title, f.due_on, f.priority)
+                for f in s.exec(select(FollowUp).where(FollowUp.transition_id == t.id))
+            )
+            planned = transition_followups(t.discharged_on, risk, t.setting)
+            assert made_by_demo == sorted((p.kind, p.title, p.due_on, p.priority) for p in planned)
+            call = next(p.due_on for p in planned if p.kind == "transition_call")
+            crossed_a_weekend |= call != t.discharged_on + timedelta(days=2)
+    assert crossed_a_weekend  # DAY is a Monday: some discharges fall before a weekend
 
 
 def test_a_failed_build_leaves_nothing_behind(tmp_path, monkeypatch):
-    from caseload.services import demo
+    from caseload.demo import generator as demo
 
     def broken(raw, rows):
         raise OSError("disk full")

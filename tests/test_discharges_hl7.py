@@ -50,10 +50,15 @@ def test_a03_creates_transition_and_followups_then_rerun_changes_nothing(cli, tm
     )
     [t] = listing(cli)
     assert (t["patient_external_id"], t["discharged_on"], t["facility"]) == (
-        "MRN-1", DAY.isoformat(), "St Mary&Co"
+        "MRN-1",
+        DAY.isoformat(),
+        "St Mary&Co",
     )
     assert (t["reason"], t["setting"], t["disposition"], t["source"]) == (
-        "Heart failure", "inpatient", "01", "hl7"
+        "Heart failure",
+        "inpatient",
+        "01",
+        "hl7",
     )
     call, visit = schedule.transition_due_dates(DAY, "high")
     assert followups(cli) == [("transition_call", call.isoformat()),
@@ -137,7 +142,10 @@ def test_unknown_patient_is_an_error_unless_add_unknown(cli, tmp_path):
     assert "patients added 1" in r.stderr
     p = json.loads(cli.ok("patients", "show", "NEW-7", "--format", "json").stdout)
     assert (p["given_name"], p["family_name"], p["birth_date"], p["phone"]) == (
-        "Jane", "Doe", "1950-01-01", "555-0100"
+        "Jane",
+        "Doe",
+        "1950-01-01",
+        "555-0100",
     )
 
 

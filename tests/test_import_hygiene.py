@@ -50,6 +50,7 @@ def test_the_check_sees_a_ui_import():
         "caseload.store.engine, caseload.store.keys, caseload.store.schema",
         "caseload.store.backup, caseload.store.rekey, caseload.store.connect",
         "caseload.models, caseload.config, caseload.paths, caseload.errors",
+        "caseload.demo.generator, caseload.demo.store",
     ],
 )
 def test_the_domain_loads_no_ui_library(modules):

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 @pytest.fixture
 def demo(engine):
-    from caseload.services import demo
+    from caseload.demo import generator as demo
 
     demo.generate(engine, patients=40, seed=3, today=DAY)
     return engine
@@ -84,8 +84,10 @@ async def test_a_wrong_key_from_a_file_shows_the_unlock_screen(make_app):
     async with app.run_test(size=(80, 24)) as pilot:
         await until(
             pilot,
-            lambda: app.screen.id == "unlock"
-            and "wrong key" in str(app.screen.query_one("#unlock-error").render()),
+            lambda: (
+                app.screen.id == "unlock"
+                and "wrong key" in str(app.screen.query_one("#unlock-error").render())
+            ),
         )
         assert "wrong key or not a caseload database" in str(
             app.screen.query_one("#unlock-error").render()
@@ -97,8 +99,9 @@ async def test_idle_lock_hides_everything_until_the_key_in_use_is_typed(make_app
     app = make_app(idle_lock_seconds=0.2)
     async with app.run_test(size=(80, 24)) as pilot:
         # On a slow machine the lock can come before Today has its rows: wait for the
-        # lock itself, then check that it covers Today (pushed when the store opened).
-        await until(pilot, lambda: app.locked)
+        # lock itself (the app starts locked until its store opens), then check that it
+        # covers Today (pushed when the store opened).
+        await until(pilot, lambda: app.store is not None and app.locked)
         assert any(s.id == "today" for s in app.screen_stack)
         await key_field_ready(pilot)
         assert app.screen.id == "unlock" and app.screen.store is app.store
@@ -321,7 +324,6 @@ async def test_patients_search_by_external_id_and_phone(make_app, read):
         await until(pilot, lambda: app.screen.id == "patient" and app.screen.data)
 
 
-
 @sync
 async def test_patients_search_folds_diacritics(make_app, write):
     from caseload.services import patients
@@ -336,6 +338,7 @@ async def test_patients_search_folds_diacritics(make_app, write):
         table = app.screen.query_one("#patient-table")
         await type_text(pilot, "wozniak")
         await until(pilot, lambda: [k.value for k in table.rows] == ["FOLD-1"])
+
 
 # --- Patient ----------------------------------------------------------------------------
 

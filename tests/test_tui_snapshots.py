@@ -27,7 +27,7 @@ def utc(monkeypatch):
 
 @pytest.fixture
 def app(cli, engine):
-    from caseload.services import demo
+    from caseload.demo import generator as demo
     from caseload.store.keys import read_key_file
     from caseload.tui.app import CaseloadApp
 

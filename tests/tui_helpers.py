@@ -28,7 +28,7 @@ async def until(pilot, predicate, seconds: float = 30.0) -> None:
         try:
             if predicate():
                 return
-        except Exception:  # noqa: BLE001 - the screen may still be composing
+        except Exception:
             if time.monotonic() >= deadline:
                 raise
         if time.monotonic() >= deadline:

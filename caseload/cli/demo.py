@@ -15,7 +15,6 @@ from pathlib import Path
 import typer
 
 from caseload.cli.common import State, parse_date_option, say
-from caseload.errors import CaseloadError
 from caseload.labels import plural
 
 
@@ -28,85 +27,23 @@ def _chosen_db(ctx: typer.Context) -> Path | None:
     return Path(env).expanduser() if env else None
 
 
-def _remove(db: Path, key_file: Path | None) -> None:
-    from caseload.paths import sidecars
-
-    for path in (db, *sidecars(db), *([key_file] if key_file else [])):
-        path.unlink(missing_ok=True)
-
-
-def _is_demo(db: Path, key_file: Path, *, own_folder: bool) -> bool:
-    """A store is a demo store when its key file is beside it and, unless it sits in
-    the demo folder, that key opens it and its audit log records a demo build.
-    """
-    if not key_file.exists():
-        return False
-    if own_folder:
-        return True
-    from caseload.store.connect import connect
-    from caseload.store.keys import read_key_file
-
-    try:
-        conn = connect(db, read_key_file(key_file))
-    except CaseloadError:
-        return False
-    try:
-        row = conn.execute(
-            "SELECT 1 FROM audit_event WHERE action = 'demo.generate' LIMIT 1"
-        ).fetchone()
-    except Exception:  # no audit table: not a caseload store at all
-        return False
-    finally:
-        conn.close()
-    return row is not None
-
-
-def _counts(db: Path, key_file: Path) -> dict[str, int]:
-    from caseload.store.connect import connect
-    from caseload.store.keys import read_key_file
-
-    conn = connect(db, read_key_file(key_file))
-    try:
-        return {
-            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-            for t in ("patient", "followup", "contact", "care_plan", "transition", "referral")
-        }
-    finally:
-        conn.close()
-
-
 def _build(db: Path, key_file: Path, *, patients: int, seed: int, followups: int, today) -> dict:
-    from caseload.services import demo as demo_service
-    from caseload.store import keys
-    from caseload.store.connect import create_file
-    from caseload.store.engine import open_store
+    from caseload.demo import generator, store
 
     def progress(done: int, total: int) -> None:
-        if total > demo_service.CHUNK:
+        if total > generator.CHUNK:
             say(f"  {done:,} of {total:,} patients written")
 
-    key = keys.new_raw_key(f"key file {key_file}")
     say(f"Building a demo store of {patients:,} synthetic patients at {db} …")
-    create_file(db)
-    wrote_key = False
-    try:
-        keys.write_key_file(key_file, key)
-        wrote_key = True
-        engine = open_store(db, key)
-        try:
-            return demo_service.generate(
-                engine,
-                patients=patients,
-                seed=seed,
-                today=today,
-                followups_per_patient=followups,
-                progress=progress,
-            )
-        finally:
-            engine.dispose()
-    except BaseException:
-        _remove(db, key_file if wrote_key else None)  # never leave half a demo behind
-        raise
+    return store.build(
+        db,
+        key_file,
+        patients=patients,
+        seed=seed,
+        followups=followups,
+        today=today,
+        progress=progress,
+    )
 
 
 def _summary(counts: dict[str, int]) -> str:
@@ -140,32 +77,16 @@ def demo(
 ) -> None:
     """Make a store full of synthetic patients (apart from your real store) and open it."""
     from caseload import paths
+    from caseload.demo import store as demo_store
     from caseload.services.common import today as today_fn
 
     day = parse_date_option(today, "today") or today_fn()
     chosen = _chosen_db(ctx)
     db = Path(os.path.abspath(chosen if chosen is not None else paths.demo_db()))
     key_file = paths.key_file_beside(db)
-    reuse = False
-    if db.exists():
-        if not _is_demo(db, key_file, own_folder=chosen is None):
-            raise CaseloadError(
-                f"{db} is not a demo store; demo never overwrites a real store",
-                hint="name a new file with --db, or leave --db out to use the demo folder",
-            )
-        if fresh:
-            _remove(db, key_file)
-        else:
-            reuse = True
-    elif key_file.exists():
-        if not fresh:
-            raise CaseloadError(
-                f"a key file is at {key_file} but no store beside it",
-                hint="add --fresh to replace it with a new demo store",
-            )
-        key_file.unlink()
+    reuse = demo_store.reuse_or_clear(db, key_file, own_folder=chosen is None, fresh=fresh)
     if reuse:
-        counts = _counts(db, key_file)
+        counts = demo_store.table_counts(db, key_file)
         say(f"Using the demo store already at {db} (add --fresh to build a new one).")
         say(f"It holds {_summary(counts)}.")
     else:

@@ -119,10 +119,11 @@ def rotate(
     entry gets a new random key; a passphrase store takes its new passphrase
     from CASELOAD_NEW_PASSPHRASE or the prompt. A new recovery key is shown.
     """
-    from caseload.cli.ops import confirm_or_refuse, crash_point
+    from caseload.cli.ops import confirm_or_refuse
     from caseload.services import audit
     from caseload.store import keys, rekey
     from caseload.store.backup import backup_before
+    from caseload.testhooks import crash_point
 
     st = state(ctx)
     confirm_or_refuse(

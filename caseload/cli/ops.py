@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 from pathlib import Path
 
 import typer
@@ -25,16 +24,6 @@ def confirm_or_refuse(yes: bool, what: str, question: str) -> None:
         raise UsageError(f"{what}: pass --yes to confirm")
     if not typer.confirm(question, default=False, err=True):
         raise CaseloadError("cancelled; nothing was changed")
-
-
-def crash_point(name: str) -> None:
-    """TEST HOOK: with CASELOAD_TEST_CRASH_AFTER=<name>, die here as a power cut would.
-
-    Harmless otherwise: it only reads one environment variable. The tests use it to
-    prove that a `key rotate` killed midway leaves a store that opens.
-    """
-    if os.environ.get("CASELOAD_TEST_CRASH_AFTER") == name:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def passphrase_from_env(var: str) -> object:

@@ -117,7 +117,7 @@ def remind(
             _show_dry_run(plan, digest, elsewhere)
             return
         digest_mail = _digest(st, day, days_ahead, cfg) if digest else None
-        from caseload.cli.ops import crash_point
+        from caseload.testhooks import crash_point
 
         try:
             outcome = reminders_run.run(

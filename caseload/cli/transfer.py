@@ -108,7 +108,6 @@ def import_(
     discharges: HL7 v2 ADT, FHIR R4 Encounters, CSV/XLSX encounters (docs/import-export.md).
     """
     from caseload.io import importers
-    from caseload.io.validate import Options
 
     if kind is ImportKind.discharges:
         from caseload.cli import discharges
@@ -123,11 +122,28 @@ def import_(
             param_hint="'FILE'",
         )
 
+    settings = _settings(
+        kind, fmt, sheet, maps, nulls, dayfirst, monthfirst, on_conflict,
+        skip_invalid=skip_invalid, rejects=rejects, dry_run=dry_run,
+    )  # fmt: skip
+    conn = state(ctx).raw()
+    report = _with_progress(lambda update: importers.run(conn, file, settings, update))
+    for line in report.lines():
+        say(line)
+    if report.failed and not skip_invalid:
+        raise typer.Exit(1)
+
+
+def _settings(kind, fmt, sheet, maps, nulls, dayfirst, monthfirst, on_conflict, **flags):
+    """The import's options as ``importers.Settings`` (usage errors for what cannot go together)."""
+    from caseload.io import importers
+    from caseload.io.validate import Options
+
     if dayfirst and monthfirst:
         raise typer.BadParameter(
             "give --dayfirst or --monthfirst, not both", param_hint="'--dayfirst'"
         )
-    settings = importers.Settings(
+    return importers.Settings(
         kind=kind.value,
         fmt=fmt.value,
         sheet=sheet,
@@ -137,24 +153,20 @@ def import_(
             dayfirst=True if dayfirst else False if monthfirst else None,
         ),
         on_conflict=on_conflict.value,
-        skip_invalid=skip_invalid,
-        rejects=rejects,
-        dry_run=dry_run,
+        **flags,
     )
-    st = state(ctx)
-    conn = st.raw()
+
+
+def _with_progress(work):
+    """``work(update)`` with a progress bar on stderr while it runs (when it is a terminal)."""
     bar, update = _progress()
-    if bar is not None:
-        bar.start()
+    if bar is None:
+        return work(update)
+    bar.start()
     try:
-        report = importers.run(conn, file, settings, update)
+        return work(update)
     finally:
-        if bar is not None:
-            bar.stop()
-    for line in report.lines():
-        say(line)
-    if report.failed and not skip_invalid:
-        raise typer.Exit(1)
+        bar.stop()
 
 
 def export(
@@ -169,65 +181,12 @@ def export(
     ),
 ) -> None:
     """Export records (files are created with mode 0600); every export is audited."""
-    import os
+    from caseload.io import export as exporting
 
-    from caseload.errors import UsageError
-    from caseload.io import exporters
-    from caseload.io.private import Staged
-    from caseload.services import audit
-
-    if fmt is OutFormat.ics and kind is not ExportKind.followups:
-        raise UsageError("--format ics exports follow-ups only")
-    if kind is ExportKind.all and output is None:
-        raise UsageError("export all needs --output DIR (one file per kind goes there)")
-    if fmt is OutFormat.xlsx and output is None and sys.stdout.isatty():
-        raise UsageError("an XLSX workbook is not for a terminal: give --output FILE")
-    st = state(ctx)
-    kinds = list(exporters.KINDS) if kind is ExportKind.all else [kind.value]
-    with st.session() as s:
-        data = {k: exporters.collect(s, k) for k in kinds}
-    if redact:
-        data = {k: exporters.redact(k, rows) for k, rows in data.items()}
-    if kind is not ExportKind.all and output is not None and str(output) == "-":
-        output = None
-    staged = Staged()
-    try:
-        if kind is ExportKind.all:
-            try:
-                os.makedirs(output, mode=0o700, exist_ok=True)
-            except OSError as exc:
-                raise UsageError(f"cannot create the folder {output}: {exc.strerror}") from None
-            if fmt is OutFormat.fhir:
-                import json
-
-                from caseload.io.fhir import bundle
-
-                with staged.open(output / "bundle.json") as out:
-                    out.write(json.dumps(bundle(data), ensure_ascii=False, indent=1).encode())
-            else:
-                for k, rows in data.items():
-                    with staged.open(output / f"{k}.{exporters.EXTENSIONS[fmt.value]}") as out:
-                        exporters.write(k, rows, fmt.value, out)
-        elif output is not None:
-            with staged.open(output) as out:
-                exporters.write(kind.value, data[kind.value], fmt.value, out)
-        else:
-            try:
-                exporters.write(kind.value, data[kind.value], fmt.value, sys.stdout.buffer)
-            finally:
-                sys.stdout.buffer.flush()
-        counts = {k: len(rows) for k, rows in data.items()}
-        # Audited before the files take their names: no export lands unrecorded.
-        with st.session(write=True) as s:
-            audit.record(
-                s, f"export.{kind.value}", "export", None, format=fmt.value, redacted=redact,
-                **counts,
-            )  # fmt: skip
-        staged.commit()
-    finally:
-        staged.discard()
-    if output is not None:
-        say("exported " + ", ".join(f"{n} {k}" for k, n in counts.items()) + f" to {output}")
+    req = exporting.Export(kind.value, fmt.value, output, redact)
+    done = exporting.run(req, state(ctx).session, sys.stdout.buffer)
+    if done.output is not None:
+        say(f"exported {', '.join(f'{n} {k}' for k, n in done.counts.items())} to {done.output}")
 
 
 def register(app: typer.Typer) -> None:

@@ -8,12 +8,11 @@ is audited with ids, version numbers and status words, never the plan's text.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import partial
 
 from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from caseload.errors import Invalid, NotFound
 from caseload.models import (
@@ -27,161 +26,26 @@ from caseload.models import (
     ProblemCategory,
 )
 from caseload.services import audit
+from caseload.services.careplan_read import (
+    aware,
+    current,
+    current_row,
+    get_version,
+    goal_dict,
+    intervention_dict,
+    plan_head,
+    problem_dict,
+    tree,
+    versions,
+)
 from caseload.services.common import actor, check_choice, clean_text, utcnow
 from caseload.services.patients import get_row
 
-# --- reading ---------------------------------------------------------------------
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands timestamps back naive; they are UTC, so say so."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
-def _plan_head(plan: CarePlan) -> dict:
-    return {
-        "id": plan.id,
-        "version": plan.version,
-        "is_current": plan.is_current,
-        "review_on": plan.review_on,
-        "summary": plan.summary,
-        "created_at": _aware(plan.created_at),
-        "created_by": plan.created_by,
-    }
-
-
-def _problem_dict(p: CarePlanProblem) -> dict:
-    return {"id": p.id, "description": p.description, "category": p.category, "goals": []}
-
-
-def _goal_dict(g: Goal) -> dict:
-    return {
-        "id": g.id,
-        "description": g.description,
-        "target_on": g.target_on,
-        "status": g.status,
-        "progress": [],
-        "interventions": [],
-    }
-
-
-def _intervention_dict(i: Intervention) -> dict:
-    return {
-        "id": i.id,
-        "description": i.description,
-        "responsible": i.responsible,
-        "status": i.status,
-    }
-
-
-def _tree(session: Session, plan: CarePlan) -> dict:
-    """The whole plan as nested dicts: four set-based queries, whatever its size."""
-    problems = list(
-        session.exec(
-            select(CarePlanProblem)
-            .where(CarePlanProblem.plan_id == plan.id)
-            .order_by(col(CarePlanProblem.id))
-        )
-    )
-    in_plan = select(CarePlanProblem.id).where(CarePlanProblem.plan_id == plan.id)
-    goals = list(
-        session.exec(select(Goal).where(col(Goal.problem_id).in_(in_plan)).order_by(col(Goal.id)))
-    )
-    goal_ids = select(Goal.id).where(col(Goal.problem_id).in_(in_plan))
-    progress = session.exec(
-        select(GoalProgress)
-        .where(col(GoalProgress.goal_id).in_(goal_ids))
-        .order_by(col(GoalProgress.at), col(GoalProgress.id))
-    )
-    interventions = session.exec(
-        select(Intervention)
-        .where(col(Intervention.goal_id).in_(goal_ids))
-        .order_by(col(Intervention.id))
-    )
-    notes: dict[int, list[dict]] = defaultdict(list)
-    for n in progress:
-        notes[n.goal_id].append({"id": n.id, "at": _aware(n.at), "note": n.note})
-    actions: dict[int, list[dict]] = defaultdict(list)
-    for i in interventions:
-        actions[i.goal_id].append(_intervention_dict(i))
-    by_problem: dict[int, list[dict]] = defaultdict(list)
-    for g in goals:
-        gd = _goal_dict(g)
-        gd["progress"] = notes.get(g.id, [])
-        gd["interventions"] = actions.get(g.id, [])
-        by_problem[g.problem_id].append(gd)
-    out = _plan_head(plan)
-    out["problems"] = []
-    for p in problems:
-        pd = _problem_dict(p)
-        pd["goals"] = by_problem.get(p.id, [])
-        out["problems"].append(pd)
-    return out
-
-
-def _current_row(session: Session, patient_id: int) -> CarePlan | None:
-    return session.exec(
-        select(CarePlan).where(CarePlan.patient_id == patient_id, col(CarePlan.is_current))
-    ).first()
-
-
-def current(session: Session, external_id: str) -> dict | None:
-    """The patient's current plan as a nested dict, or None when there is none yet."""
-    patient = get_row(session, external_id)
-    plan = _current_row(session, patient.id)
-    return None if plan is None else _tree(session, plan)
-
-
-def get_version(session: Session, external_id: str, version: int) -> dict:
-    patient = get_row(session, external_id)
-    plan = session.exec(
-        select(CarePlan).where(CarePlan.patient_id == patient.id, CarePlan.version == version)
-    ).first()
-    if plan is None:
-        raise NotFound(f"patient {external_id} has no care plan version {version}")
-    return _tree(session, plan)
-
-
-def versions(session: Session, external_id: str) -> list[dict]:
-    """Every version of the patient's plan, oldest first, with how much each holds."""
-    patient = get_row(session, external_id)
-    plans = list(
-        session.exec(
-            select(CarePlan)
-            .where(CarePlan.patient_id == patient.id)
-            .order_by(col(CarePlan.version))
-        )
-    )
-    # One grouped query: distinct counts over the problem → goal → intervention joins.
-    counts = {
-        plan_id: {"problems": n_problems, "goals": n_goals, "interventions": n_interventions}
-        for plan_id, n_problems, n_goals, n_interventions in session.exec(
-            select(
-                CarePlanProblem.plan_id,
-                func.count(func.distinct(CarePlanProblem.id)),
-                func.count(func.distinct(Goal.id)),
-                func.count(func.distinct(Intervention.id)),
-            )
-            .outerjoin(Goal, Goal.problem_id == CarePlanProblem.id)
-            .outerjoin(Intervention, Intervention.goal_id == Goal.id)
-            .where(col(CarePlanProblem.plan_id).in_([p.id for p in plans]))
-            .group_by(CarePlanProblem.plan_id)
-        )
-    }
-    return [
-        {
-            "version": p.version,
-            "is_current": p.is_current,
-            "created_at": _aware(p.created_at),
-            "created_by": p.created_by,
-            "review_on": p.review_on,
-            **counts.get(p.id, {"problems": 0, "goals": 0, "interventions": 0}),
-        }
-        for p in plans
-    ]
-
+__all__ = [
+    "add_goal", "add_intervention", "add_problem", "add_progress", "current", "ensure_plan",
+    "get_version", "new_version", "set_goal_status", "set_intervention_status", "set_review",
+    "versions",
+]  # fmt: skip
 
 # --- writing ---------------------------------------------------------------------
 
@@ -197,7 +61,7 @@ def _date(value: date | None, what: str) -> date | None:
 
 def ensure_plan(session: Session, patient_row) -> CarePlan:
     """The patient's current plan, creating version 1 the first time one is needed."""
-    plan = _current_row(session, patient_row.id)
+    plan = current_row(session, patient_row.id)
     if plan is not None:
         return plan
     last = session.exec(
@@ -270,7 +134,7 @@ def add_problem(
     plan = ensure_plan(session, get_row(session, external_id))
     problem = CarePlanProblem(plan_id=plan.id, description=description, category=category)
     _save(session, problem, plan, "careplan.problem.add", "care_plan_problem", plan_id=plan.id)
-    return {**_problem_dict(problem), "plan_id": plan.id, "version": plan.version}
+    return {**problem_dict(problem), "plan_id": plan.id, "version": plan.version}
 
 
 def add_goal(
@@ -287,7 +151,7 @@ def add_goal(
     _editable(plan)
     goal = Goal(problem_id=problem.id, description=description, target_on=target_on, status=status)
     _save(session, goal, plan, "careplan.goal.add", "goal", problem_id=problem.id, status=status)
-    return {**_goal_dict(goal), "problem_id": problem.id, "version": plan.version}
+    return {**goal_dict(goal), "problem_id": problem.id, "version": plan.version}
 
 
 def _progress(session: Session, goal: Goal, plan: CarePlan, note: str) -> GoalProgress:
@@ -312,7 +176,7 @@ def set_goal_status(session: Session, goal_id: int, status: str, note: str | Non
     _set_status(session, goal, plan, status, "goal")
     if note:
         _progress(session, goal, plan, note)
-    return {**_goal_dict(goal), "version": plan.version}
+    return {**goal_dict(goal), "version": plan.version}
 
 
 def add_progress(session: Session, goal_id: int, note: str) -> dict:
@@ -321,7 +185,7 @@ def add_progress(session: Session, goal_id: int, note: str) -> dict:
     goal, plan = _goal(session, goal_id)
     _editable(plan)
     entry = _progress(session, goal, plan, note)
-    return {"id": entry.id, "goal_id": goal.id, "at": _aware(entry.at), "note": entry.note}
+    return {"id": entry.id, "goal_id": goal.id, "at": aware(entry.at), "note": entry.note}
 
 
 def add_intervention(
@@ -348,14 +212,14 @@ def add_intervention(
         goal_id=goal.id,
         status=status,
     )
-    return {**_intervention_dict(item), "goal_id": goal.id, "version": plan.version}
+    return {**intervention_dict(item), "goal_id": goal.id, "version": plan.version}
 
 
 def set_intervention_status(session: Session, intervention_id: int, status: str) -> dict:
     status = check_choice(status, InterventionStatus, "intervention status")
     item, plan = _intervention(session, intervention_id)
     _set_status(session, item, plan, status, "intervention")
-    return {**_intervention_dict(item), "goal_id": item.goal_id, "version": plan.version}
+    return {**intervention_dict(item), "goal_id": item.goal_id, "version": plan.version}
 
 
 def set_review(
@@ -371,7 +235,7 @@ def set_review(
     if summary is not None:
         plan.summary = summary
     _save(session, plan, plan, "careplan.review", "care_plan", summary_changed=summary is not None)
-    return _plan_head(plan)
+    return plan_head(plan)
 
 
 def _copy(session: Session, model, source: dict, fields: tuple[str, ...], **links):
@@ -391,7 +255,7 @@ def new_version(session: Session, external_id: str, summary: str | None = None) 
     """
     summary = _text(summary, "summary", required=False)
     patient = get_row(session, external_id)
-    old = _current_row(session, patient.id)
+    old = current_row(session, patient.id)
     if old is None:
         raise NotFound(f"patient {external_id} has no care plan yet")
     old.is_current = False
@@ -409,7 +273,7 @@ def new_version(session: Session, external_id: str, summary: str | None = None) 
     session.add(plan)
     session.flush()
     counts = {"problems": 0, "goals": 0, "interventions": 0}
-    for p in _tree(session, old)["problems"]:
+    for p in tree(session, old)["problems"]:
         problem = _copy(session, CarePlanProblem, p, ("description", "category"), plan_id=plan.id)
         counts["problems"] += 1
         for g in p["goals"]:
@@ -431,4 +295,4 @@ def new_version(session: Session, external_id: str, summary: str | None = None) 
         previous_plan_id=old.id,
         **counts,
     )
-    return _tree(session, plan)
+    return tree(session, plan)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from itertools import accumulate
 
-from caseload.services import demo_pools as P
+from caseload.demo import pools as P
 from caseload.services.patients import phone_digits, search_key
 
 # Above this many patients, plans, history contacts and referrals get lighter per
@@ -185,6 +185,7 @@ class RowBuilder:
         return pool
 
     def patient(self, index: int, rows: dict, pool: dict) -> dict:
+        """One patient row; returns what the rest of its rows (plans, follow-ups…) need."""
         r = self.r
         key, language, females, males, families, nicknames = self.culture()
         female = r() < 0.55
@@ -199,6 +200,43 @@ class RowBuilder:
         birth = date.fromordinal(
             self.today.toordinal() - int((age + r() * 0.99) * 365.2425)
         ).isoformat()
+        programs, conditions, needs = self._health(female, age)
+        phone, alt, email, contact_pref = self._reach(given, family, pid)
+        enrolled = -(30 + int(r() * 1000))
+        transition = (index == 3 and self.total >= 5) or r() < 0.02
+        status, reason, status_on = self._status(index < 4 or transition, enrolled)
+        pcp_id, pcp = self.one(pool["PCP"])
+        created = self.stamp(enrolled)
+        sex = ("female" if female else "male") if r() > 0.005 else "other"
+        address = (
+            f"{1 + int(r() * 240)} {self.one(P.STREETS)}"
+            + (f", Apt {1 + int(r() * 12)}" if r() < 0.3 else "")
+            + f", {self.one(P.CITIES)}"
+        )
+        # In COLUMNS["patient"] order; the draws run left to right, as they always have.
+        rows["patient"].append(
+            (pid, f"DEMO-{pid:06d}", given, family, preferred, birth, sex, phone, alt, email,
+             address, language(), contact_pref, int(r() < 0.93),
+             int(contact_pref == "text" or r() < 0.6), int(email != NULL and r() < 0.8),
+             int(r() < 0.55), risk, ";".join(programs), ";".join(conditions), ";".join(needs),
+             pcp, self.payer(), self.day(enrolled), status, reason,
+             NULL if status_on is None else self.day(status_on),
+             self.one(P.PATIENT_NOTES) if r() < 0.2 else NULL,
+             search_key(given, family, preferred), phone_digits(phone, alt), created,
+             created if status_on is None else self.stamp(status_on))
+        )  # fmt: skip
+        return {
+            "id": pid, "index": index, "culture": key, "family": family, "risk": risk,
+            "programs": programs, "needs": needs, "status": status, "enrolled": enrolled,
+            "transition": transition, "females": females, "males": males, "pcp_id": pcp_id,
+        }  # fmt: skip
+
+    # Each helper draws its random numbers in the order ``patient`` always did, so a
+    # seed still makes the same store.
+
+    def _health(self, female: bool, age: int) -> tuple[list[str], list[str], list[str]]:
+        """Programs (prenatal only for women under 45), their conditions, social needs."""
+        r = self.r
         programs: list[str] = []
         for _ in range(1 + (r() < 0.45) + (r() < 0.15)):
             prog = self.program()
@@ -216,6 +254,11 @@ class RowBuilder:
             need = self.one(P.SOCIAL_NEEDS)
             if need not in needs:
                 needs.append(need)
+        return programs, conditions, needs
+
+    def _reach(self, given: str, family: str, pid: int) -> tuple[str, str, str, str]:
+        """Phone, alternate phone, email and the preferred way to be contacted."""
+        r = self.r
         phone = self.phone() if r() < 0.96 else NULL
         alt = self.phone() if r() < 0.15 else NULL
         email = NULL
@@ -224,60 +267,18 @@ class RowBuilder:
         contact_pref = "text" if r() < 0.25 else ("email" if email and r() < 0.15 else "phone")
         if r() < 0.08:
             contact_pref = "visit"
-        enrolled = -(30 + int(r() * 1000))
-        forced_active = index < 4
-        transition = (index == 3 and self.total >= 5) or r() < 0.02
+        return phone, alt, email, contact_pref
+
+    def _status(self, keep_active: bool, enrolled: int) -> tuple[str, str, int | None]:
+        """Mostly active; 9% on hold or discharged (never the first four or a discharge)."""
+        r = self.r
         status, reason, status_on = "active", NULL, None
         roll = r()
-        if not (forced_active or transition) and roll < 0.09:
+        if not keep_active and roll < 0.09:
             status = "discharged" if roll < 0.04 else "on_hold"
             reason = self.one(P.DISCHARGE_REASONS if status == "discharged" else P.HOLD_REASONS)
             status_on = -(1 + int(r() * min(90, -enrolled - 1)))
-        pcp_id, pcp = self.one(pool["PCP"])
-        created = self.stamp(enrolled)
-        rows["patient"].append(
-            (
-                pid,
-                f"DEMO-{pid:06d}",
-                given,
-                family,
-                preferred,
-                birth,
-                ("female" if female else "male") if r() > 0.005 else "other",
-                phone,
-                alt,
-                email,
-                f"{1 + int(r() * 240)} {self.one(P.STREETS)}"
-                + (f", Apt {1 + int(r() * 12)}" if r() < 0.3 else "")
-                + f", {self.one(P.CITIES)}",
-                language(),
-                contact_pref,
-                int(r() < 0.93),
-                int(contact_pref == "text" or r() < 0.6),
-                int(email != NULL and r() < 0.8),
-                int(r() < 0.55),
-                risk,
-                ";".join(programs),
-                ";".join(conditions),
-                ";".join(needs),
-                pcp,
-                self.payer(),
-                self.day(enrolled),
-                status,
-                reason,
-                NULL if status_on is None else self.day(status_on),
-                self.one(P.PATIENT_NOTES) if r() < 0.2 else NULL,
-                search_key(given, family, preferred),
-                phone_digits(phone, alt),
-                created,
-                created if status_on is None else self.stamp(status_on),
-            )
-        )
-        return {
-            "id": pid, "index": index, "culture": key, "family": family, "risk": risk,
-            "programs": programs, "needs": needs, "status": status, "enrolled": enrolled,
-            "transition": transition, "females": females, "males": males, "pcp_id": pcp_id,
-        }  # fmt: skip
+        return status, reason, status_on
 
     def team_links(self, p: dict, rows: dict, pool: dict) -> None:
         r, pid = self.r, p["id"]

@@ -7,19 +7,11 @@ dates per row; everything in its loop is a local name.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
-from caseload.services import demo_pools as P
-from caseload.services.demo_rows import CREATED_BY, NULL, PAST_DAYS
-
-
-def add_business_days(d: date, n: int) -> date:
-    """``d`` plus ``n`` weekdays (Saturday and Sunday do not count)."""
-    while n > 0:
-        d += timedelta(days=1)
-        if d.weekday() < 5:
-            n -= 1
-    return d
+from caseload.demo import pools as P
+from caseload.demo.rows import CREATED_BY, NULL, PAST_DAYS
+from caseload.services.schedule import transition_followups
 
 
 def followup_shapes(b, n: int = 4096) -> list[tuple]:
@@ -136,14 +128,13 @@ def transition(b, p: dict, rows: dict) -> None:
             NULL,
         )
     )
+    # The follow-ups the real rule makes for this discharge (SPEC: transitions of care),
+    # so the demo's dates, kinds, titles and priorities never drift from the CLI's.
     discharged = b.today + timedelta(days=off)
-    call_off = (add_business_days(discharged, 2) - b.today).days
-    visit_off = off + (7 if p["risk"] == "high" else 14)
-    for kind, title, due, prio in (
-        ("transition_call", "Post-discharge call", call_off, 1),
-        ("transition_visit", "Post-discharge visit", visit_off, 2),
-    ):
+    for planned in transition_followups(discharged, p["risk"], "inpatient"):
+        due = (planned.due_on - b.today).days
         rows["followup"].append(
-            (b.next_id("followup"), p["id"], title, kind, b.day(due), NULL, NULL, prio,
-             NULL, 0, NULL, "open", NULL, NULL, NULL, tid, NULL, created, NULL)
+            (b.next_id("followup"), p["id"], planned.title, planned.kind, b.day(due), NULL,
+             NULL, planned.priority, NULL, 0, NULL, "open", NULL, NULL, NULL, tid, NULL,
+             created, NULL)
         )  # fmt: skip

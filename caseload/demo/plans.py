@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from caseload.services import demo_pools as P
-from caseload.services.demo_rows import CREATED_BY, NULL
+from caseload.demo import pools as P
+from caseload.demo.rows import CREATED_BY, NULL
 
 
 def care_plans(b, p: dict, rows: dict) -> list[int]:

@@ -2,7 +2,7 @@
 
 Everything comes from one ``random.Random(seed)`` and the ``today`` given, never
 the clock, so a seed and a day always give the same store. Rows are built as
-tuples (``demo_rows``) in chunks of patients and written with the DBAPI's
+tuples (``rows``) in chunks of patients and written with the DBAPI's
 ``executemany`` on the session's own connection, all in one transaction: the
 ORM would take minutes at 100,000 patients.
 """
@@ -13,9 +13,11 @@ import random
 from collections.abc import Callable
 from datetime import date
 
+from caseload.demo import followups as demo_followups
+from caseload.demo import plans as demo_plans
+from caseload.demo.rows import COLUMNS, WITH_ID, RowBuilder
 from caseload.errors import Invalid
-from caseload.services import audit, demo_followups, demo_plans
-from caseload.services.demo_rows import COLUMNS, WITH_ID, RowBuilder
+from caseload.services import audit
 
 CHUNK = 10_000  # patients per batch: bounds memory at any size
 

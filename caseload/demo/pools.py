@@ -8,6 +8,8 @@ because real caseloads have them and search, sort and export must cope.
 
 from __future__ import annotations
 
+from caseload.enums import ContactMethod, ContactOutcome, FollowUpKind, ReferralStatus
+
 # (key, weight, languages with weights, female given, male given, family, preferred names)
 # Family names given as "m/f" pairs take the form that matches the person (Russian, Polish).
 CULTURES = (
@@ -229,9 +231,11 @@ CAREGIVER_RELATIONS = (
     "home health aide",
 )
 
-CONTACT_METHODS = ("phone", "text", "home_visit", "clinic_visit", "video", "email", "provider")
+# The vocabularies are the domain's own (caseload.enums), in its order; only the weights are
+# the demo's. Plain str values: the driver binds them without an adapter lookup.
+CONTACT_METHODS = tuple(m.value for m in ContactMethod)
 CONTACT_METHOD_WEIGHTS = (50, 15, 12, 8, 5, 5, 5)
-CONTACT_OUTCOMES = ("reached", "no_answer", "left_message", "wrong_number", "declined")
+CONTACT_OUTCOMES = tuple(o.value for o in ContactOutcome)
 CONTACT_OUTCOME_WEIGHTS = (58, 18, 17, 3, 4)
 CONTACT_NOTES = {
     "reached": (
@@ -252,15 +256,8 @@ CONTACT_NOTES = {
     "declined": ("Said this is not a good time.", "Declined visit this week."),
 }
 
-FOLLOWUP_KINDS = (
-    "call",
-    "visit",
-    "med_review",
-    "screening",
-    "appointment",
-    "care_plan_review",
-    "other",
-)
+# A discharge's own two kinds come only with a discharge (followups.transition).
+FOLLOWUP_KINDS = tuple(k.value for k in FollowUpKind if not k.startswith("transition_"))
 FOLLOWUP_KIND_WEIGHTS = (35, 15, 10, 10, 15, 8, 7)
 FOLLOWUP_TITLES = {
     "call": ("Check-in call", "Weekly check-in", "Call about lab results", "Medication check call"),
@@ -399,5 +396,5 @@ REFERRALS = (
     ("Pulmonary rehab", "Bayport Pulmonary", "COPD rehab"),
     ("Fuel assistance", "Springfield Community Services", "utility help"),
 )
-REFERRAL_STATUSES = ("sent", "accepted", "completed", "closed", "declined")
+REFERRAL_STATUSES = tuple(s.value for s in ReferralStatus)
 REFERRAL_WEIGHTS = (20, 20, 25, 25, 10)
