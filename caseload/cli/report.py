@@ -71,15 +71,20 @@ def report(
     """Print the program report: the seven measures, each with numerator and denominator."""
     from datetime import date
 
-    from caseload.io import report as writer
-    from caseload.services import auditchain, reports, schedule
-
     if kind.strip().lower() != "monthly":
         raise typer.BadParameter(
             f"{kind!r} is not a report: the one report is monthly", param_hint="'[monthly]'"
         )
     today = date.today()
     period = _period(month, start, end, today)
+    _run(ctx, period, today, program, fmt.value, output, redacted, detail)
+
+
+def _run(ctx, period, today, program, fmt: str, output, redacted: bool, detail: bool) -> None:
+    """Build the report, audit it like a printout (before anything is written), write it."""
+    from caseload.io import report as writer
+    from caseload.services import auditchain, reports, schedule
+
     st = state(ctx)
     cfg = st.config()
     conn = st.raw()
@@ -95,20 +100,13 @@ def report(
     exported = output is not None and str(output) != "-"
     figures = sum(len(m.figures) for m in rep.measures)
     rows = sum(len(f.detail) for m in rep.measures for f in m.figures)
-    # Audited like a printout, before anything is written: what and how many, never the data.
     auditchain.append_raw(
-        conn,
-        "report.export" if exported else "report.print",
-        "report",
-        period.label,
-        format=fmt.value,
-        redacted=redacted,
-        figures=figures,
-        detail_rows=rows,
-    )
+        conn, "report.export" if exported else "report.print", "report", period.label,
+        format=fmt, redacted=redacted, figures=figures, detail_rows=rows,
+    )  # fmt: skip
     stream, close_it = open_output(output)
     try:
-        writer.write(rep, fmt.value, stream, redacted=redacted, detail=detail, store=str(st.db))
+        writer.write(rep, fmt, stream, redacted=redacted, detail=detail, store=str(st.db))
     finally:
         if close_it:
             stream.close()

@@ -133,27 +133,18 @@ def produce(
     from caseload.services import auditchain, duelist, duelist_sql
 
     hidden = duelist_sql.older_overdue(conn, day, overdue_days)
-    from caseload.services import duelist_referrals
-
-    refs = duelist_referrals.overdue(conn, day, overdue_days, redacted=redacted)
+    refs = _referrals(conn, day, overdue_days, redacted)
     if fmt in FAST:
         rows = fast_rows(conn, fmt, day, days, overdue_days, windows, redacted=redacted)
         counts, total, result = fast.counts(rows), len(rows), None
     else:
         result = duelist.build(conn, day, days, windows=windows, overdue_days=overdue_days)
         counts, total = result.counts(), len(result.items)
+    extra = {"referrals_overdue": len(refs)} if refs else {}
     auditchain.append_raw(
-        conn,
-        "duelist.export" if exported else "duelist.print",
-        "duelist",
-        day.isoformat(),
-        format=fmt,
-        redacted=redacted,
-        days=days,
-        items=total,
-        **counts,
-        **({"referrals_overdue": len(refs)} if refs else {}),
-    )
+        conn, "duelist.export" if exported else "duelist.print", "duelist", day.isoformat(),
+        format=fmt, redacted=redacted, days=days, items=total, **counts, **extra,
+    )  # fmt: skip
     stream, close_it = open_stream()
     try:
         if fmt in FAST:
@@ -172,6 +163,13 @@ def produce(
     if refs and fmt != "text" and note is not None:
         note(f"{len(refs):,} referral(s) overdue: see `caseload due --format text`")
     return Printed(total, counts, hidden)
+
+
+def _referrals(conn, day: date, overdue_days, redacted: bool) -> list[dict]:
+    """Open referrals past their expected answer (a small query of their own)."""
+    from caseload.services import duelist_referrals
+
+    return duelist_referrals.overdue(conn, day, overdue_days, redacted=redacted)
 
 
 def fast_rows(conn, fmt: str, day: date, days: int, overdue_days, windows, *, redacted=False):

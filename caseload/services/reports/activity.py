@@ -185,21 +185,7 @@ def coverage(conn, data: dict, cond: str, detail: bool) -> Measure:
             gaps.append((ref - on).days)
         else:
             old.append(pid)
-    stale.numerator = len(old)
-    # The stale ones are all longer than the rest: their own gaps matter to the median only
-    # when it falls among them, so they are looked up then (or when they are listed).
-    value = _median(gaps, len(old))
-    if value == math.inf or detail:
-        earlier = last_reached_before(conn, old, ref)
-        if value == math.inf:
-            value = _median(
-                gaps + [(ref - d).days for d in earlier.values()], len(old) - len(earlier)
-            )
-        for pid in old if detail else ():
-            d = earlier.get(pid)
-            why = "never reached" if d is None else f"last reached {d.isoformat()}"
-            res = "never" if d is None else f"{(ref - d).days} days"
-            stale.detail.append(entry(pid, "patient", res, why))
+    value = _stale(conn, stale, old, gaps, ref, detail)
     med = Figure(
         "median_days_since_reached",
         "Median days since last reached",
@@ -217,6 +203,26 @@ def coverage(conn, data: dict, cond: str, detail: bool) -> Measure:
     per.value = round(data["tries"] / data["reaches"], 2) if data["reaches"] else None
     m.figures += [share, med, stale, per]
     return m
+
+
+def _stale(conn, stale: Figure, old: list[int], gaps: list[int], ref: date, detail: bool):
+    """Count (and list) those not reached for 30 days; the median of every gap.
+
+    The stale ones are all longer than the rest: their own gaps matter to the median
+    only when it falls among them, so they are looked up then (or when listed)."""
+    stale.numerator = len(old)
+    value = _median(gaps, len(old))
+    if value == math.inf or detail:
+        earlier = last_reached_before(conn, old, ref)
+        if value == math.inf:
+            known = gaps + [(ref - d).days for d in earlier.values()]
+            value = _median(known, len(old) - len(earlier))
+        for pid in old if detail else ():
+            d = earlier.get(pid)
+            why = "never reached" if d is None else f"last reached {d.isoformat()}"
+            res = "never" if d is None else f"{(ref - d).days} days"
+            stale.detail.append(entry(pid, "patient", res, why))
+    return value
 
 
 def _median(known: list[int], longer: int) -> float | None:
