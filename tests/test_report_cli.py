@@ -252,3 +252,23 @@ def test_due_list_shows_referrals_overdue(cli):
     result = cli.ok("due", "--format", "json")
     assert json.loads(result.stdout) == []  # the array stays follow-ups only
     assert "1 referral(s) overdue: see `caseload due --format text`" in result.stderr
+
+
+def test_due_list_shows_attempts(cli, tmp_path):
+    fid = _followup(cli)
+    cli.ok(
+        "contacts", "log", "P-9", "--method", "phone", "--outcome", "no_answer", "--followup", fid
+    )
+    text = cli.ok("due").stdout.splitlines()
+    at = next(n for n, line in enumerate(text) if line.startswith("[ ] A B"))
+    assert text[at + 2] == "    attempt 2 of 3"
+    cli.ok(
+        "contacts", "log", "P-9", "--method", "text", "--outcome", "left_message", "--followup", fid
+    )
+    table = cli.ok("due", "--format", "table", env={"COLUMNS": "120"}).stdout
+    assert "Call (attempt 3 of 3)" in table
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[followups]\nattempts_before_unable = 2\n", encoding="utf-8")
+    again = cli.ok("due", env={"CASELOAD_CONFIG": str(cfg)}).stdout
+    assert "    2 attempts: may close as unable to reach" in again
+    assert "attempt" not in cli.ok("due", "--format", "json").stdout  # data stays exact

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import textwrap
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TextIO
@@ -67,6 +68,7 @@ def write(
     redacted: bool = False,
     coordinator: str = "",
     hidden: int = 0,
+    attempts: Mapping[int, str] | None = None,
 ) -> None:
     """The long-hand writers, from a built DueList (the TUI's, the reminder digest's, the
     markdown and table formats'; the reference the fast path is tested against)."""
@@ -84,12 +86,15 @@ def write(
         _text_header(out, due.day, due.days, due.counts(), coordinator, hidden)
         by_status = {s: [i for i in items if i["status"] == s] for s, _ in SECTIONS}
         _text_sections(
-            out, due.day, {s: [(None, None, i) for i in v] for s, v in by_status.items()}
+            out,
+            due.day,
+            {s: [(None, None, i) for i in v] for s, v in by_status.items()},
+            attempts,
         )
     elif fmt == "table":
         if hidden:
             out.write(textwrap.fill(hidden_note(hidden), WIDTH) + "\n")
-        _table(due, items, out)
+        _table(due, items, out, attempts)
     else:
         raise ValueError(f"unknown due-list format {fmt!r}")
 
@@ -119,27 +124,28 @@ def produce(
     coordinator: str = "",
     overdue_days: int | None = None,
     note=None,
+    attempts_needed: int = 3,
 ) -> Printed:
     """Build, audit and write the due list: the one path for `caseload due` and the TUI.
 
     json, csv and text come from the SQL-scored rows (io.duelist_fast); table and
     markdown from ``duelist.build``. The audit event is recorded before anything is
     written, so a store too busy to record it prints nothing. ``open_stream()``
-    returns ``(stream, close_it)``. Items overdue by more than ``overdue_days`` are
-    left off and counted: in the header of text/table/markdown, and through
-    ``note(line)`` (the CLI: stderr) for json and csv, whose stdout stays exact.
-    """
+    returns ``(stream, close_it)``. Items overdue by more than ``overdue_days`` are left
+    off and counted: in the header of text/table/markdown, through ``note(line)`` (the
+    CLI: stderr) for json and csv, whose stdout stays exact. Text and table show each
+    item's failed attempts out of ``attempts_needed``."""
     from caseload.io import duelist_fast as fast
-    from caseload.services import auditchain, duelist, duelist_sql
+    from caseload.services import auditchain, duelist
 
-    hidden = duelist_sql.older_overdue(conn, day, overdue_days)
-    refs = _referrals(conn, day, overdue_days, redacted)
+    hidden, refs = _left_off_and_referrals(conn, day, overdue_days, redacted)
     if fmt in FAST:
         rows = fast_rows(conn, fmt, day, days, overdue_days, windows, redacted=redacted)
         counts, total, result = fast.counts(rows), len(rows), None
     else:
         result = duelist.build(conn, day, days, windows=windows, overdue_days=overdue_days)
         counts, total = result.counts(), len(result.items)
+    tries = _attempts(conn, fmt, rows if fmt in FAST else result.items, attempts_needed)
     extra = {"referrals_overdue": len(refs)} if refs else {}
     auditchain.append_raw(
         conn, "duelist.export" if exported else "duelist.print", "duelist", day.isoformat(),
@@ -148,9 +154,11 @@ def produce(
     stream, close_it = open_stream()
     try:
         if fmt in FAST:
-            write_fast(rows, fmt, stream, day, days, coordinator=coordinator, hidden=hidden)
+            write_fast(rows, fmt, stream, day, days, coordinator=coordinator, hidden=hidden,
+                       attempts=tries)  # fmt: skip
         else:
-            write(result, fmt, stream, redacted=redacted, coordinator=coordinator, hidden=hidden)
+            write(result, fmt, stream, redacted=redacted, coordinator=coordinator, hidden=hidden,
+                  attempts=tries)  # fmt: skip
         if refs and fmt == "text":
             stream.write(referral_section(refs))
     finally:
@@ -165,11 +173,23 @@ def produce(
     return Printed(total, counts, hidden)
 
 
-def _referrals(conn, day: date, overdue_days, redacted: bool) -> list[dict]:
-    """Open referrals past their expected answer (a small query of their own)."""
+def _attempts(conn, fmt: str, items, needed: int) -> dict[int, str]:
+    """ "attempt 2 of 3" for the items of a text or table list that have failed attempts."""
+    if fmt not in ("text", "table"):
+        return {}
     from caseload.services import duelist_referrals
 
-    return duelist_referrals.overdue(conn, day, overdue_days, redacted=redacted)
+    ids = [i["followup_id"] if isinstance(i, dict) else i[3] for i in items]
+    return duelist_referrals.attempts(conn, ids, needed)
+
+
+def _left_off_and_referrals(conn, day: date, overdue_days, redacted: bool):
+    """How many old overdue items are left off, and the open referrals past their expected
+    answer (a small query of their own)."""
+    from caseload.services import duelist_referrals, duelist_sql
+
+    hidden = duelist_sql.older_overdue(conn, day, overdue_days)
+    return hidden, duelist_referrals.overdue(conn, day, overdue_days, redacted=redacted)
 
 
 def fast_rows(conn, fmt: str, day: date, days: int, overdue_days, windows, *, redacted=False):
@@ -180,7 +200,15 @@ def fast_rows(conn, fmt: str, day: date, days: int, overdue_days, windows, *, re
 
 
 def write_fast(
-    rows: list, fmt: str, out: TextIO, day: date, days: int, *, coordinator="", hidden=0
+    rows: list,
+    fmt: str,
+    out: TextIO,
+    day: date,
+    days: int,
+    *,
+    coordinator="",
+    hidden=0,
+    attempts: Mapping[int, str] | None = None,
 ) -> None:
     """Write ``fast_rows``: the same bytes as ``write`` of the built list (json: same values)."""
     from caseload.io import duelist_fast as fast
@@ -191,7 +219,7 @@ def write_fast(
         fast.write_csv(rows, out, CSV_KEYS)
     else:
         _text_header(out, day, days, fast.counts(rows), coordinator, hidden)
-        _text_sections(out, day, _fast_sections(rows, fast))
+        _text_sections(out, day, _fast_sections(rows, fast), attempts)
 
 
 def _fast_sections(rows: list, fast) -> dict[str, list]:
@@ -265,9 +293,12 @@ def _text_item(i: dict, day: date) -> list[str]:
     return [fit(head, WIDTH).rstrip(), *_wrap(detail, "    ")]
 
 
-def _text_sections(out: TextIO, day: date, sections: dict[str, list]) -> None:
+def _text_sections(
+    out: TextIO, day: date, sections: dict[str, list], attempts: Mapping[int, str] | None = None
+) -> None:
     """Each section's items: (head, detail, item) with the lines already made (the SQL path),
-    or None where the long hand makes them from the item (a dict, or a fast row)."""
+    or None where the long hand makes them from the item (a dict, or a fast row); an
+    item's failed attempts ("attempt 2 of 3") on a line of their own."""
     from caseload.io.duelist_fast import item as fast_item
 
     lines: list[str] = []
@@ -282,6 +313,9 @@ def _text_sections(out: TextIO, day: date, sections: dict[str, list]) -> None:
                 lines.append(detail)
             else:
                 lines.extend(_text_item(i if isinstance(i, dict) else fast_item(i), day))
+            note = attempts and attempts.get(i["followup_id"] if isinstance(i, dict) else i[3])
+            if note:
+                lines.append(f"    {note}")
     out.write("\n".join(lines) + "\n\n")
 
 
@@ -322,6 +356,11 @@ TABLE = [
 ]
 
 
+def _with_attempts(i: dict, attempts) -> str:
+    note = attempts and attempts.get(i["followup_id"])
+    return f"{i['title']} ({note})" if note else i["title"]
+
+
 def _standing(i: dict) -> str:
     """The table's status: short, so a row keeps its name and what to do."""
     if i["status"] == "overdue":
@@ -329,7 +368,7 @@ def _standing(i: dict) -> str:
     return "due today" if i["status"] == "due" else "coming up"
 
 
-def _table(due: DueList, items: list[dict], out: TextIO) -> None:
+def _table(due: DueList, items: list[dict], out: TextIO, attempts=None) -> None:
     counts = due.counts()
     title = (
         f"Due {due.day.isoformat()}: {counts['overdue']} overdue, {counts['due']} due, "
@@ -343,7 +382,7 @@ def _table(due: DueList, items: list[dict], out: TextIO) -> None:
             "phone": i.get("phone") or "",
             "language": i.get("language") or "",
             "kind": i["kind"],
-            "title": i["title"],
+            "title": _with_attempts(i, attempts),
             "due_on": i["due_on"].isoformat(),
             "last": i["last_contact_on"].isoformat() if i.get("last_contact_on") else "never",
             "priority_score": str(i["priority_score"]),

@@ -18,6 +18,7 @@ from caseload.models import Contact, FollowUpStatus
 from caseload.services import audit, contacts
 from caseload.services import followups as fu
 from caseload.services.common import check_choice
+from caseload.services.duelist_referrals import attempt_text  # noqa: F401 (one rule for both)
 
 UNABLE_TO_REACH_REASONS = tuple(r.value for r in UnableReason)
 DEFAULT_NEEDED = 3
@@ -34,13 +35,6 @@ def failed_attempts(session: Session, followup_id: int) -> int:
             Contact.addendum_to == None,  # noqa: E711  (SQL IS NULL)
         )
     ).one()
-
-
-def attempt_text(failed: int, needed: int) -> str:
-    """``attempt 2 of 3`` (the next one), or ``3 attempts`` once the count is reached."""
-    if failed < needed:
-        return f"attempt {failed + 1} of {needed}"
-    return plural(failed, "attempt") + ": may close as unable to reach"
 
 
 def close_unable(

@@ -1,8 +1,9 @@
-"""Referrals overdue for the due list: open (sent or accepted) past their expected-response date.
+"""The due list's two side queries: referrals overdue (open past their expected-response
+date) and the failed attempts of the follow-ups on the list ("attempt 2 of 3").
 
-A separate small query on the referral table (thousands of rows at program
-scale), so the follow-up list's fast path is untouched; io/duelist.py prints
-these in their own section after the follow-ups.
+Each is a small query of its own (the referral table; one index probe per item),
+so the follow-up list's fast SQL path is untouched; io/duelist.py prints the
+referrals in their own section and the attempts under their items.
 """
 
 from __future__ import annotations
@@ -44,3 +45,28 @@ def overdue(
             }
         )
     return out
+
+
+# --- attempts: the failed contacts logged against the follow-ups on the list ------------
+
+
+def attempt_text(failed: int, needed: int) -> str:
+    """``attempt 2 of 3`` (the next one), or ``3 attempts: may close as unable to reach``."""
+    if failed < needed:
+        return f"attempt {failed + 1} of {needed}"
+    return f"{failed} attempts: may close as unable to reach"
+
+
+def attempts(conn, followup_ids: list[int], needed: int) -> dict[int, str]:
+    """``attempt N of M`` for each follow-up with failed attempts (one index probe each)."""
+    if not followup_ids:
+        return {}
+    import json
+
+    rows = conn.execute(
+        "SELECT followup_id, count(*) FROM contact INDEXED BY ix_contact_followup_id "
+        "WHERE followup_id IN (SELECT value FROM json_each(?)) AND outcome <> 'reached' "
+        "AND +addendum_to IS NULL GROUP BY followup_id",
+        (json.dumps(followup_ids),),
+    ).fetchall()
+    return {fid: attempt_text(n, needed) for fid, n in rows}
