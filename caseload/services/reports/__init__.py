@@ -78,6 +78,7 @@ def build(
     """Every measure for ``period`` as of ``today``; ``detail`` fills each figure's rows."""
     from caseload.services.reports import activity, common, transitions, work
 
+    common._LOCAL_DAYS.clear()  # one report's memo: the zone may differ from the last one
     cond = common.scope(conn, program)
     try:
         discharges = transitions.load(conn, period, cond)
