@@ -63,17 +63,20 @@ def contact_pass(conn, period: Period, today: date, cond: str) -> dict:
     hint = (
         "NOT INDEXED" if use_scan(conn, "contact c", where, bounds) else "INDEXED BY ix_contact_at"
     )
-    # The reach test once per row, in a level of its own (not flattened into the sums).
-    inner = (
-        f"SELECT c.patient_id, c.at, c.duration_min, {REACHED_SQL} AS r, "
-        f"c.party IN {sql_list(INTERACTIVE_PARTIES)} AS o, {in_period} AS p "
-        f"FROM contact c {hint} WHERE {where} AND c.addendum_to IS NULL LIMIT -1 OFFSET 0"
-    )
+    in_months = "c.at >= :mlo AND c.at < :mhi"
+    if len(months.months()) == 1:  # the usual case: one group per patient, no month column
+        y, m = months.months()[0]
+        month, group = f"iif({in_months}, '{y:04d}-{m:02d}', NULL)", "c.patient_id"
+    else:
+        month, group = f"iif({in_months}, CASE {cases} END, NULL)", "c.patient_id, b"
+    r = f"({REACHED_SQL})"
     rows = conn.execute(
-        f"SELECT c.patient_id, iif(c.at >= :mlo AND c.at < :mhi, CASE {cases} END, NULL) AS b, "
-        "total(iif(c.duration_min > 0, c.duration_min, 0)), total(p AND r), total(p AND o), "
-        f"max(iif(r AND c.at >= :rlo AND c.at < :rhi, c.at, NULL)) FROM ({inner}) c "
-        "GROUP BY c.patient_id, b",
+        f"SELECT c.patient_id, {month} AS b, "
+        f"total(iif({in_months} AND c.duration_min > 0, c.duration_min, 0)), "
+        f"total({in_period} AND {r}), "
+        f"total({in_period} AND c.party IN {sql_list(INTERACTIVE_PARTIES)}), "
+        f"max(iif({r} AND c.at >= :rlo AND c.at < :rhi, c.at, NULL)) "
+        f"FROM contact c {hint} WHERE {where} AND c.addendum_to IS NULL GROUP BY {group}",
         bounds,
     ).fetchall()
     out = {"minutes": [], "reached": set(), "tries": 0, "reaches": 0, "last": {}, "ref": ref}
