@@ -84,6 +84,7 @@ def _run(ctx, period, today, program, fmt: str, output, redacted: bool, detail: 
     """Build the report, audit it like a printout (before anything is written), write it."""
     from caseload.io import report as writer
     from caseload.services import auditchain, reports, schedule
+    from caseload.store.connect import connect
 
     st = state(ctx)
     cfg = st.config()
@@ -96,6 +97,7 @@ def _run(ctx, period, today, program, fmt: str, output, redacted: bool, detail: 
         holidays=schedule.parse_holidays(cfg.holidays),
         windows=cfg.windows,
         detail=detail,
+        reconnect=lambda: connect(st.db, st.key(), busy_timeout_ms=cfg.busy_timeout_ms),
     )
     exported = output is not None and str(output) != "-"
     figures = sum(len(m.figures) for m in rep.measures)

@@ -8,7 +8,7 @@ TUI's Report screen both call it; io/report.py writes it. Definitions: docs/repo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -74,13 +74,19 @@ def build(
     holidays: frozenset[date] = frozenset(),
     windows: Mapping[str, tuple[int, int]] | None = None,
     detail: bool = False,
+    reconnect: Callable[[], object] | None = None,
 ) -> Report:
-    """Every measure for ``period`` as of ``today``; ``detail`` fills each figure's rows."""
+    """Every measure for ``period`` as of ``today``; ``detail`` fills each figure's rows.
+
+    ``reconnect()``, when given, opens a second connection on which the follow-up pass
+    runs in a thread while this one reads the contacts: the two big reads of a report
+    at program scale then share two cores (SQLite lets go of the GIL while it steps)."""
     from caseload.services.reports import activity, common, transitions, work
 
     common._LOCAL_DAYS.clear()  # one report's memo: the zone may differ from the last one
     cond = common.scope(conn, program)
     try:
+        timely = _in_thread(reconnect, program, work.timeliness, period, today, windows, detail)
         discharges = transitions.load(conn, period, cond)
         contacts = activity.contact_pass(conn, period, today, cond)
         rep = Report(period, today, program or None)
@@ -89,7 +95,7 @@ def build(
             transitions.followup_after(discharges, today, detail),
             activity.minutes(contacts, period, today, detail),
             activity.coverage(conn, contacts, cond, detail),
-            work.timeliness(conn, period, cond, today, windows, detail),
+            timely() if timely else work.timeliness(conn, period, cond, today, windows, detail),
             work.careplans(conn, period, cond, today, detail),
             work.referrals(conn, period, cond, today, detail),
         ]
@@ -99,3 +105,37 @@ def build(
         if cond:
             conn.execute(f"DROP TABLE IF EXISTS {common.SCOPE}")
     return rep
+
+
+def _in_thread(reconnect, program, measure, period, today, windows, detail):
+    """Start ``measure`` on a connection of its own in a thread; returns a function that
+    waits for it and gives its result (or raises its error), or None without ``reconnect``."""
+    if reconnect is None:
+        return None
+    import threading
+
+    from caseload.services.reports import common
+
+    box: dict = {}
+
+    def run() -> None:
+        try:
+            other = reconnect()
+            try:
+                cond = common.scope(other, program)
+                box["result"] = measure(other, period, cond, today, windows, detail)
+            finally:
+                other.close()
+        except BaseException as exc:  # handed to the caller, raised there
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="report-followups", daemon=True)
+    thread.start()
+
+    def wait():
+        thread.join()
+        if "error" in box:
+            raise box["error"]
+        return box["result"]
+
+    return wait
