@@ -297,3 +297,15 @@ def test_parse_month():
     for bad in ("2026-13", "26-01", "2026/01", "", "2026-1"):
         with pytest.raises(ValueError, match="is not a month: use YYYY-MM"):
             parse_month(bad)
+
+
+def test_the_threaded_followup_pass_gives_the_same_report(discharges, cli, conn):
+    from caseload.store.connect import connect
+    from caseload.store.keys import read_key_file
+
+    again = lambda: connect(cli.db, read_key_file(cli.key))  # noqa: E731
+    for program in (None, "bh"):
+        one = build(conn, JAN, today=MARCH_1, program=program, detail=True)
+        two = build(conn, JAN, today=MARCH_1, program=program, detail=True, reconnect=again)
+        assert one.as_dict() == two.as_dict()
+        assert two.measure("timeliness").figure("missed").numerator > 0
