@@ -16,6 +16,34 @@ from caseload.errors import CaseloadError
 
 
 @dataclass(frozen=True)
+class Reminders:
+    """``[reminders]``."""
+
+    # "21:00-08:00": patient reminders wait for the next run outside these local hours
+    # (checked when `remind` runs: services.reminders.parse_quiet_hours).
+    quiet_hours: str = ""
+
+
+@dataclass(frozen=True)
+class Smtp:
+    """``[smtp]``: the mail server for email reminders and the digest. Types are checked
+    here; that host and sender are set, and the password, when email is used
+    (io.smtp.settings), so a config that never sends email needs none."""
+
+    host: str = ""
+    # The From address.
+    sender: str = ""
+    # Default 587 with STARTTLS, else 25.
+    port: int | None = None
+    starttls: bool = True
+    username: str = ""
+    # The environment variable holding the password (never the password itself).
+    password_env: str = ""
+    # Seconds to wait for the server.
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
 class Config:
     # The coordinator's name, printed on the due list header and in reminders.
     coordinator_name: str = ""
@@ -41,8 +69,8 @@ class Config:
     # Failed attempts (not-reached contacts logged against a follow-up) before it may be
     # closed as "unable to reach" ([followups] attempts_before_unable).
     attempts_before_unable: int = 3
-    # Raw sections for the features that own them ([reminders], [smtp], ...).
-    raw: dict = field(default_factory=dict)
+    reminders: Reminders = field(default_factory=Reminders)
+    smtp: Smtp = field(default_factory=Smtp)
 
 
 def load(path: Path | None = None) -> Config:
@@ -61,7 +89,8 @@ def load(path: Path | None = None) -> Config:
         raise CaseloadError(f"config file {path} has a bad value: {exc}") from None
 
 
-# Windows longer than this are refused: the due list bounds its scan by it.
+# Windows longer than this are refused (here and by services.followups): the due list
+# bounds its index scan by it (services.duelist.MAX_WINDOW_BEFORE).
 MAX_WINDOW_DAYS = 60
 
 
@@ -101,5 +130,26 @@ def _parse(data: dict, path: Path) -> Config:
         printouts=str(general.get("printouts", "")),
         discharge_max_age_days=int(general.get("discharge_max_age_days", 30)),
         windows=windows,
-        raw=data,
+        reminders=Reminders(quiet_hours=str(data.get("reminders", {}).get("quiet_hours") or "")),
+        smtp=_smtp(data.get("smtp", {})),
+    )
+
+
+def _smtp(t: dict) -> Smtp:
+    starttls = t.get("starttls", True)
+    if not isinstance(starttls, bool):
+        raise ValueError("[smtp] starttls must be true or false")
+    try:
+        port = None if t.get("port") is None else int(t["port"])
+        timeout = float(t.get("timeout", 30))
+    except (TypeError, ValueError):
+        raise ValueError("[smtp] port and timeout must be numbers") from None
+    return Smtp(
+        host=str(t.get("host") or "").strip(),
+        sender=str(t.get("sender") or "").strip(),
+        port=port,
+        starttls=starttls,
+        username=str(t.get("username") or ""),
+        password_env=str(t.get("password_env") or ""),
+        timeout=timeout,
     )

@@ -7,6 +7,7 @@ every place that takes a code also takes its label, in any case.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from caseload import enums
@@ -47,6 +48,18 @@ def normalize(text: str) -> str:
     if t in _CODES:
         return _CODES[t]
     return t.replace("-", "_").replace(" ", "_")
+
+
+def choice_error(message: str) -> str:
+    """Typer's "'x' is not one of 'no_answer', …" naming the labels people type instead.
+
+    The rest of typer's wording stays (scripts and tests match it); only codes become words.
+    """
+    m = re.fullmatch(r"(.*'.*' is not one of )((?:'[^']*'(?:, )?)+)(\.?)", message, re.S)
+    if not m:
+        return message
+    words = ", ".join(f"'{label(code)}'" for code in re.findall(r"'([^']*)'", m.group(2)))
+    return f"{m.group(1)}{words}{m.group(3)}"
 
 
 def choices(enum: type[StrEnum]) -> str:

@@ -23,6 +23,12 @@ def main() -> None:
             raise
     if not setup.TUI_REQUESTS:
         return
+    from caseload.store.keys import stdin_is_terminal
+
+    if not stdin_is_terminal():  # cron, a pipe, `< /dev/null`: the TUI would wait forever
+        setup.TUI_REQUESTS.clear()
+        _usage()
+        sys.exit(2)
     from caseload.tui.app import run_app
 
     try:
@@ -30,3 +36,18 @@ def main() -> None:
     except CaseloadError as exc:
         report(exc)
         sys.exit(exc.exit_code)
+
+
+def _usage() -> None:
+    """The program's help on stderr, and why the TUI did not open."""
+    import typer.main
+
+    from caseload.cli.main import app
+
+    command = typer.main.get_command(app)
+    with command.make_context("caseload", [], resilient_parsing=True) as ctx:
+        print(ctx.get_help(), file=sys.stderr)
+    print(
+        "caseload: the TUI needs a terminal (stdin is not one); give a command, as above",
+        file=sys.stderr,
+    )

@@ -51,6 +51,18 @@ def key_file_beside(db: Path) -> Path:
     return db.with_name(db.name + ".key")
 
 
+def templates_dir() -> Path:
+    """The user's reminder templates: a ``templates`` folder beside the config file."""
+    return config_file().parent / "templates"
+
+
+def shipped_templates():
+    """The templates caseload ships (package data ``caseload/templates``)."""
+    from importlib.resources import files
+
+    return files("caseload.templates")
+
+
 def printouts_dir(configured: str = "") -> Path:
     """Where the TUI writes printouts: config ``[caseload] printouts`` (``~`` expanded),
     else ``<data dir>/printouts``. Not created here."""

@@ -11,17 +11,39 @@ def add(cli, ext: str) -> None:
     cli.ok("patients", "add", "--external-id", ext, "--given-name", "Ines", "--family-name", "Roe")
 
 
-def tamper(cli, *statements: str) -> None:
-    """Edit the log as an attacker with the key would: drop the guards, then write."""
+def raw(cli, *statements: str) -> None:
     from caseload.store.connect import connect
     from caseload.store.keys import read_key_file
 
     conn = connect(cli.db, read_key_file(cli.key))
     try:
-        conn.execute("DROP TRIGGER audit_event_no_update")
-        conn.execute("DROP TRIGGER audit_event_no_delete")
         for sql in statements:
             conn.execute(sql)
+    finally:
+        conn.close()
+
+
+def tamper(cli, *statements: str) -> None:
+    """Edit the log as an attacker with the key would: drop the guards, write, put them back."""
+    from caseload.services.auditchain import TRIGGERS
+
+    guards = ("audit_event_no_update", "audit_event_no_delete")
+    raw(
+        cli,
+        *(f"DROP TRIGGER {name}" for name in guards),
+        *statements,
+        *(TRIGGERS[name] for name in guards),
+    )
+
+
+def stored_head(cli) -> str:
+    """The last event's hash, read straight from the store."""
+    from caseload.store.connect import connect
+    from caseload.store.keys import read_key_file
+
+    conn = connect(cli.db, read_key_file(cli.key))
+    try:
+        return conn.execute("SELECT hash FROM audit_event ORDER BY id DESC LIMIT 1").fetchone()[0]
     finally:
         conn.close()
 
@@ -74,9 +96,9 @@ def test_list_for_an_unknown_patient_is_not_found(logged):
     assert (result.exit_code, result.stderr) == (1, "caseload: no patient with external id NOPE\n")
 
 
-def test_verify_ok(logged):
+def test_verify_ok_prints_the_count_and_the_head(logged):
     result = logged.ok("audit", "verify")
-    assert result.stdout == "audit log OK: 4 events\n"
+    assert result.stdout == f"audit log OK: 4 events, head {stored_head(logged)}\n"
 
 
 def test_verify_finds_an_edited_event(logged):
@@ -96,8 +118,10 @@ def test_verify_finds_a_deleted_event(logged):
     assert result.stdout.splitlines() == [
         "event 2 (id 3): events 2..2 are missing",
         "event 2 (id 3): does not follow the event before it",
+        "the log holds 3 events but the store recorded 4: events were removed (or added) "
+        "outside caseload",
     ]
-    assert "2 problems among 3 events" in result.stderr
+    assert "3 problems among 3 events" in result.stderr
 
 
 def test_the_append_only_guard_holds_without_tampering(logged):
@@ -111,3 +135,67 @@ def test_the_append_only_guard_holds_without_tampering(logged):
     finally:
         conn.close()
     logged.ok("audit", "verify")
+
+
+# --- the log's guards, its length and its head (issue 10) --------------------------------
+
+
+def test_a_dropped_guard_is_reported(logged):
+    raw(logged, "DROP TRIGGER audit_event_no_delete")
+    result = logged("audit", "verify")
+    assert result.exit_code == 1
+    assert result.stdout == "the trigger audit_event_no_delete that guards the log is missing\n"
+    doctor = logged("doctor")
+    assert doctor.exit_code == 1
+    assert "FAIL  audit chain: 1 problem(s) among 4 events; the first: the trigger" in doctor.stdout
+
+
+def test_a_replaced_guard_and_an_extra_trigger_are_reported(logged):
+    raw(
+        logged,
+        "DROP TRIGGER audit_event_no_update",
+        "CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event "
+        "WHEN 0 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+        "CREATE TRIGGER audit_event_quiet AFTER INSERT ON audit_event BEGIN SELECT 1; END",
+    )
+    result = logged("audit", "verify")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "the trigger audit_event_no_update that guards the log was replaced",
+        "an unexpected trigger audit_event_quiet is on the log",
+    ]
+
+
+def test_deleting_every_event_is_not_an_empty_ok_log(logged):
+    tamper(logged, "DELETE FROM audit_event")
+    result = logged("audit", "verify")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "the log is empty: every store keeps at least its first event",
+        "the log holds 0 events but the store recorded 4: events were removed (or added) "
+        "outside caseload",
+    ]
+    assert "FAIL  audit chain" in logged("doctor").stdout
+
+
+def test_deleting_the_last_events_shows_against_the_recorded_length_and_head(logged):
+    before = stored_head(logged)
+    tamper(logged, "DELETE FROM audit_event WHERE id > 2")
+    result = logged("audit", "verify")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "the log holds 2 events but the store recorded 4: events were removed (or added) "
+        "outside caseload",
+        "the last event is not the head the store recorded: the end of the log changed",
+    ]
+    assert stored_head(logged) != before
+
+
+def test_the_recorded_length_follows_every_kind_of_append(logged, tmp_path):
+    """ORM events, raw appends (printouts, imports) and backups all move store_meta."""
+    logged.ok("patients", "list", "--format", "csv")
+    source = tmp_path / "p.csv"
+    source.write_text("external_id,given_name,family_name\nB-1,Ann,Lee\n")
+    logged.ok("import", "patients", str(source))
+    logged.ok("backup", str(tmp_path / "b.db"))
+    assert logged.ok("audit", "verify").stdout.startswith("audit log OK: ")

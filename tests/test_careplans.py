@@ -189,7 +189,7 @@ def test_bad_words_are_usage_errors(cli):
     build_plan(cli)
     r = cli("careplans", "goal-status", "1", "finished")
     assert r.exit_code == 2
-    assert "'finished' is not one of 'not_started', 'in_progress', 'achieved'" in r.stderr
+    assert "'finished' is not one of 'not started', 'in progress', 'achieved'" in r.stderr
     r = cli("careplans", "problem", "P-1", "--description", "x", "--category", "legal")
     assert r.exit_code == 2
     assert "'legal' is not one of 'medical', 'behavioral', 'social', 'other'" in r.stderr

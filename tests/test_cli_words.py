@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from caseload.cli.main import hoist_global_options
 from caseload.labels import describe_detail, describe_rrule, label, normalize, plural
 
@@ -42,6 +44,9 @@ def test_enum_options_take_labels_in_any_case(cli):
     assert "no_answer" not in table
     bad = cli("contacts", "log", "L-1", "--method", "phone", "--outcome", "maybe")
     assert bad.exit_code == 2 and "'--outcome'" in bad.stderr
+    # The message lists what to type, in words: 'no answer', not 'no_answer'.
+    assert "'maybe' is not one of 'reached', 'no answer', 'left message'" in bad.stderr
+    assert "no_answer" not in bad.stderr
 
 
 def test_recurrence_shows_in_words_in_tables_and_as_rrule_in_json(cli):
@@ -66,3 +71,35 @@ def test_labels_rrules_details_and_plurals():
     assert describe_detail('{"followup_id": 3, "goals": 2}') == "follow-up 3, 2 goals"
     assert plural(1, "recent hospital discharge") == "1 recent hospital discharge"
     assert plural(2, "problem") == "2 problems" and plural(1, "problem") == "1 problem"
+
+
+# Each enumerated option or argument, given a label in capitals. The record named does not
+# exist, so a command that accepted its choices stops at "not found" (exit 1), never exit 2.
+LABELLED = [
+    ("patients", "add", "--external-id", "X-1", "--given-name", "A", "--family-name", "B",
+     "--risk", "MEDIUM"),
+    ("patients", "list", "--status", "On Hold", "--risk", "High"),
+    ("patients", "transition", "NOPE", "--discharged-on", "today", "--setting", "Emergency"),
+    ("contacts", "log", "NOPE", "--method", "Clinic Visit", "--outcome", "Wrong Number",
+     "--party", "Caregiver"),
+    ("contacts", "edit", "999", "--outcome", "Left-Message", "--method", "HOME VISIT",
+     "--party", "Provider"),
+    ("followups", "add", "NOPE", "--title", "T", "--due", "today", "--kind", "Care Plan Review"),
+    ("followups", "add", "NOPE", "--title", "T", "--due", "today", "--kind", "Transition Visit"),
+    ("followups", "list", "--status", "Cancelled"),
+    ("followups", "done", "999", "--outcome", "No Answer", "--method", "Text"),
+    ("careplans", "problem", "NOPE", "--description", "D", "--category", "Behavioral"),
+    ("careplans", "goal", "999", "--description", "D", "--status", "Not Started"),
+    ("careplans", "goal-status", "999", "In Progress"),
+    ("careplans", "goal-status", "999", "NOT ACHIEVED"),
+    ("careplans", "intervention", "999", "--description", "D", "--status", "Active"),
+    ("careplans", "intervention-status", "999", "Stopped"),
+    ("referrals", "update", "999", "Accepted"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("args", LABELLED, ids=lambda a: " ".join(a[:2]))
+def test_every_enumerated_choice_takes_its_label(cli, args):
+    r = cli(*args)
+    assert r.exit_code in (0, 1), (r.exit_code, r.stderr)
+    assert "Invalid value" not in r.stderr

@@ -93,7 +93,7 @@ def test_log_bad_method_is_usage_error_listing_choices(cli):
     add_patient(cli)
     r = cli("contacts", "log", "P-1", "--method", "fax", "--outcome", "reached")
     assert r.exit_code == 2
-    assert "'--method'" in r.stderr and "'home_visit'" in r.stderr
+    assert "'--method'" in r.stderr and "'home visit'" in r.stderr
     assert "Traceback" not in r.stderr
 
 

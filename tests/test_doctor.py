@@ -26,6 +26,7 @@ def test_a_fresh_store_is_all_ok_apart_from_the_backup_age(cli):
         "store folder mode": "OK",
         "key file mode": "OK",
         "key rotation": "OK",
+        "leftover files": "OK",
         "key": "OK",
         "keyring": "OK",
         "integrity_check": "OK",
@@ -96,7 +97,7 @@ def test_a_broken_audit_chain_fails(cli):
     result = cli("doctor")
     assert result.exit_code == 1
     assert (
-        "FAIL  audit chain: 1 break(s) among 1 events; the first: "
+        "FAIL  audit chain: 2 problem(s) among 1 events; the first: "
         "event 1 (id 1): its content was changed"
     ) in result.stdout
 
@@ -120,5 +121,90 @@ def test_a_big_wal_warns_and_suggests_a_checkpoint(tmp_path):
     )
 
 
-def test_checkpoint_option_runs(cli):
+def test_checkpoint_folds_a_wal_that_holds_pages(cli, write):
+    """Another connection stays open (so no close empties the WAL); only --checkpoint does."""
+    from caseload.services import audit
+
+    with write() as s:
+        for n in range(50):
+            audit.record(s, "test.fill", "store", n)
+    wal = cli.db.with_name(cli.db.name + "-wal")
+    assert wal.stat().st_size > 0
+    cli.ok("doctor")
+    assert wal.stat().st_size > 0  # doctor alone leaves the WAL as it is
     assert "OK    WAL size: 0.0 MB" in cli.ok("doctor", "--checkpoint").stdout
+    assert wal.stat().st_size == 0
+
+
+def test_leftovers_are_reported_and_removed_with_yes(cli, tmp_path):
+    from caseload.paths import backups_dir
+    from caseload.store.recovery import holding
+
+    staged = cli.db.with_name(cli.db.name + ".restoring-20260101T000000000000Z")
+    staged.write_bytes(b"x" * 10)
+    partial = cli.db.with_name(cli.db.name + ".restoring-20260101T000000000001Z.partial")
+    partial.write_bytes(b"")
+    folder = backups_dir(cli.db)
+    folder.mkdir(mode=0o700)
+    auto = folder / "caseload-20260101T000000000000Z-rotate.db.partial"
+    auto.write_bytes(b"")
+    live = folder / "caseload-20260101T000000000009Z-rotate.db.partial"
+    live.write_bytes(b"")
+    pending = cli.key.with_name(cli.key.name + ".new")
+    pending.write_bytes(b"")  # a rotate killed as it began writing the new key
+    aside = cli.db.with_name(cli.db.name + ".before-restore-20260101T000000000000Z")
+    aside.write_bytes(b"kept")  # the user's to delete: never a leftover
+
+    with holding(live):  # a copy still being written by a live process
+        report = cli.ok("doctor")
+        assert (
+            "WARN  leftover files: 4 left by interrupted work ("
+            f"{pending.name}, {auto.name}, {staged.name} …) "
+            "(fix: caseload doctor --yes removes them)"
+        ) in report.stdout
+        assert "OK    key rotation: no rotation pending" in report.stdout
+        assert all(p.exists() for p in (staged, partial, auto, pending))  # only reported
+        removed = cli.ok("doctor", "--yes")
+        assert removed.stderr.splitlines()[-1] == "Removed 4 leftover files."
+        assert live.exists()
+    assert not any(p.exists() for p in (staged, partial, auto, pending))
+    assert aside.read_bytes() == b"kept"
+    assert "WARN  leftover files: 1 left by interrupted work" in cli.ok("doctor").stdout
+    live.unlink()  # its process is gone now: the copy it held is a leftover like the rest
+    assert "OK    leftover files: none" in cli.ok("doctor").stdout
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a pseudo-terminal")
+def test_on_a_terminal_doctor_asks_before_removing_leftovers(cli):
+    """SPEC's confirmation rule: a terminal is asked; "y" removes, anything else keeps."""
+    import pty
+    import subprocess
+    import sys
+
+    staged = cli.db.with_name(cli.db.name + ".restoring-20260101T000000000000Z")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASELOAD_")}
+    env.update(
+        CASELOAD_DB=str(cli.db),
+        CASELOAD_KEY_FILE=str(cli.key),
+        CASELOAD_CONFIG=os.environ["CASELOAD_CONFIG"],
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+    )
+    for answer, kept in (("n", True), ("y", False)):
+        staged.write_bytes(b"x")
+        master, slave = pty.openpty()
+        os.write(master, answer.encode() + b"\n")  # typed ahead: the line waits in the tty
+        done = subprocess.run(
+            [sys.executable, "-m", "caseload", "doctor"],
+            stdin=slave,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        os.close(slave)
+        os.close(master)
+        assert done.returncode == 0, done.stderr
+        assert "Remove the 1 leftover file? [y/N]" in done.stderr
+        assert staged.exists() == kept
+    assert done.stderr.splitlines()[-1].endswith("Removed 1 leftover file.")

@@ -219,8 +219,18 @@ def test_bad_date_and_negative_days_are_usage_errors(caseload):
 
 
 def test_natural_date(caseload):
-    out = json.loads(caseload.ok("due", "--date", "today", "--format", "json").stdout)
-    assert isinstance(out, list)
+    """`--date today` and `--date tomorrow` are those days: the same list as the ISO date,
+    each item's status and days overdue counted from that day."""
+    today = date.today()
+    for word, day in (("today", today), ("tomorrow", today + timedelta(days=1))):
+        args = ("--days", "400", "--format", "json")
+        items = json.loads(caseload.ok("due", "--date", word, *args).stdout)
+        assert items, word
+        assert items == json.loads(caseload.ok("due", "--date", day.isoformat(), *args).stdout)
+        for i in items:
+            on = date.fromisoformat(i["due_on"])
+            want = "overdue" if on < day else "due" if on == day else "upcoming"
+            assert (i["status"], i["days_overdue"]) == (want, max((day - on).days, 0)), word
 
 
 def _cron_env(cli, **extra):

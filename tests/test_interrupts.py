@@ -30,6 +30,16 @@ def _env(cli) -> dict[str, str]:
     return {**os.environ, "CASELOAD_DB": str(cli.db), "CASELOAD_KEY_FILE": str(cli.key)}
 
 
+def _default_sigint() -> None:
+    """In the child, before exec: SIGINT back to its default.
+
+    A shell runs a background job (`pytest … &`) with SIGINT ignored, and an
+    ignored signal stays ignored across exec; Python then installs no
+    KeyboardInterrupt handler and the SIGINT sent below would do nothing.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt(cli, args: list[str], ready: Callable[[str], bool], seconds: float = 60):
     """Run `caseload ARGS` with stderr on a pty, SIGINT it once ``ready(stderr so far)``.
 
@@ -43,6 +53,7 @@ def _interrupt(cli, args: list[str], ready: Callable[[str], bool], seconds: floa
         stdout=subprocess.DEVNULL,
         stderr=slave,
         env={**_env(cli), "COLUMNS": "100"},
+        preexec_fn=_default_sigint,
     )
     os.close(slave)
     seen = b""

@@ -220,12 +220,25 @@ def test_a_wrong_recovery_key_exits_3_and_changes_nothing(cli, memory_keyring):
     assert memory_keyring.entries == {}
 
 
-def test_a_recovery_key_in_a_key_file_opens_the_store(db_path, tmp_path):
+def test_a_recovery_key_in_a_key_file_opens_the_store(db_path, tmp_path, memory_keyring):
+    import json
+
     made = ok(db_path, "init")
+    add_patient(db_path, "R-9")
+    memory_keyring.entries.clear()  # the keyring is lost: only the file can open the store
+    recovery = recovery_in(made.stderr)
     holder = tmp_path / "recovery.txt"
-    holder.write_text(recovery_in(made.stderr) + "\n")
+    holder.write_text(recovery + "\n")
     holder.chmod(0o600)
-    ok(db_path, "--key-file", str(holder), "patients", "list")
+    listed = ok(db_path, "--key-file", str(holder), "patients", "list", "--format", "json")
+    assert [p["external_id"] for p in json.loads(listed.stdout)] == ["R-9"]
+    assert holder.read_text() == recovery + "\n"  # read, never rewritten
+    wrong = tmp_path / "wrong.txt"
+    flipped = ("B" if recovery[0] != "B" else "C") + recovery[1:]
+    wrong.write_text(flipped + "\n")
+    wrong.chmod(0o600)
+    refused = run(db_path, "--key-file", str(wrong), "patients", "list")
+    assert (refused.exit_code, refused.stderr) == (3, WRONG_KEY_LINE)
 
 
 def test_init_uses_a_key_file_the_user_made(db_path, tmp_path):

@@ -27,6 +27,8 @@ def empty_store(tmp_path, key) -> Path:
 
     path = tmp_path / "m" / "caseload.db"
     create_file(path)
+    # Keyed but without a schema: only the process that created a file may open it empty.
+    raw_conn(path, key).close()
     return path
 
 

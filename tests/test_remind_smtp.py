@@ -170,15 +170,16 @@ def test_digest_mails_the_coordinator_the_due_list(remind, people, smtp, read): 
 
 
 def test_password_comes_from_the_env_var_it_names(monkeypatch):
+    from caseload.config import Smtp
     from caseload.errors import CaseloadError
-    from caseload.io.reminders_out import smtp_settings
+    from caseload.io.smtp import settings
 
-    raw = {"smtp": {"host": "h", "sender": "s@x", "username": "u", "password_env": "SMTP_PW"}}
+    section = Smtp(host="h", sender="s@x", username="u", password_env="SMTP_PW")
     monkeypatch.delenv("SMTP_PW", raising=False)
     with pytest.raises(CaseloadError, match=r"password_env names SMTP_PW, which is not set"):
-        smtp_settings(raw)
+        settings(section)
     monkeypatch.setenv("SMTP_PW", "hunter2")
-    s = smtp_settings(raw)
+    s = settings(section)
     assert (s.port, s.starttls, s.username, s.password) == (587, True, "u", "hunter2")
 
 

@@ -99,8 +99,8 @@ async def test_idle_lock_hides_everything_until_the_key_in_use_is_typed(make_app
     app = make_app(idle_lock_seconds=0.2)
     async with app.run_test(size=(80, 24)) as pilot:
         # On a slow machine the lock can come before Today has its rows: wait for the
-        # lock itself (the app starts locked until its store opens), then check that it
-        # covers Today (pushed when the store opened).
+        # lock itself, then check that it covers Today (pushed when the store opened).
+        # (The app starts locked, before any store is open: wait for a lock over an open one.)
         await until(pilot, lambda: app.store is not None and app.locked)
         assert any(s.id == "today" for s in app.screen_stack)
         await key_field_ready(pilot)
@@ -217,7 +217,7 @@ async def test_printing_the_due_list_writes_a_private_file_and_audits_it(
     assert "".join(line if line.endswith("/") else line + " " for line in lines).strip() == (
         f"Saved the due list ({detail['items']} items) to {out}"
     )
-    assert all(len(line) <= 69 for line in lines)
+    assert all(len(line) <= 68 for line in lines)
     assert all(line.endswith(("/", "to")) for line in lines[:-1])
 
 
@@ -366,10 +366,12 @@ async def test_patient_tabs_show_every_record_kind(make_app, read):
         assert app.screen.query_one("#contacts").row_count == n_contacts
         assert app.screen.query_one("#followups").row_count == n_followups
         assert app.screen.query_one("#history").row_count == n_events
+        # Each tab shows its own pane, and only that one (not the one before it).
         for tab in ("tab-plan", "tab-contacts", "tab-followups", "tab-team", "tab-referrals"):
             tabs.active = tab
             await pilot.pause()
-            assert tabs.active == tab
+            shown = [p.id for p in app.screen.query("TabPane") if p.display and p.region.height]
+            assert shown == [tab]
 
 
 @sync
@@ -410,7 +412,7 @@ async def test_help_lists_the_screen_keys(make_app):
 @sync
 async def test_command_palette_finds_a_patient_by_name(make_app, read):
     from caseload.services import patients
-    from caseload.tui.widgets.palette import PatientProvider
+    from caseload.tui.commands import PatientProvider
 
     with read() as s:
         p = patients.search(s).rows[5]
@@ -511,12 +513,9 @@ async def test_recent_contacts_show_names_and_whole_outcomes(make_app, read):
     from caseload.services import contacts, patients
 
     with read() as s:
-        # The panel holds the last 20 contacts recorded, newest first.
-        recorded = sorted(
-            (c for c in contacts.list_contacts(s) if not c["addendum_to"]),
-            key=lambda c: c["id"],
-        )[-20:]
-        latest = max(recorded, key=lambda c: (c["at"], c["id"]))
+        # The panel holds the 20 latest contacts, newest first.
+        recorded = contacts.list_contacts(s, limit=20)
+        latest = recorded[0]
         who = patients.display_name(patients.get(s, latest["patient_external_id"]))
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -806,7 +805,7 @@ async def test_overview_and_history_show_where_a_discharge_came_from(make_app, w
     from datetime import timedelta
 
     from caseload.services import transitions
-    from caseload.tui.widgets.patient_view import discharge_line
+    from caseload.tui.patient_view import discharge_line
 
     with write() as s:
         t = transitions.record_discharge(
@@ -924,12 +923,16 @@ def test_codes_read_as_words():
         "contact logged",
         "follow-up done",
     ]
+    assert [action(a) for a in ("careplan.goal.add", "careplan.intervention.add")] == [
+        "care plan goal added",
+        "care plan intervention added",
+    ]
 
 
 def test_care_plan_lines_that_wrap_keep_their_indent():
     from rich.console import Console
 
-    from caseload.tui.widgets.patient_view import care_plan
+    from caseload.tui.patient_view import care_plan
 
     goal = {
         "id": 4,
@@ -965,9 +968,265 @@ def test_care_plan_lines_that_wrap_keep_their_indent():
 
 
 def test_history_details_are_words_without_empty_values():
-    from caseload.tui.widgets.patient_view import history_detail
+    from caseload.tui.patient_view import history_detail
 
     assert history_detail({"detail": '{"followup_id": null, "goals": 0}'}) == ""
     assert history_detail({"detail": '{"fields": ["phone", "alt_phone"], "recurring": true}'}) == (
         "fields phone, alt phone, recurring yes"
     )
+
+
+# --- the care plan from the Patient screen: g (goal) and i (intervention) ------------------
+
+
+def plan_of(read, ext: str) -> dict | None:
+    from caseload.services import careplans
+
+    with read() as s:
+        return careplans.current(s, ext)
+
+
+def plan_text(screen) -> str:
+    plan = screen.query_one("#plan")
+    return "\n".join(s.text for s in plan.render_lines(plan.region.reset_offset))
+
+
+@sync
+async def test_g_adds_a_goal_to_the_problem_picked_on_the_patient_screen(make_app, write, read):
+    from caseload.services import careplans
+
+    with write() as s:
+        first = careplans.add_problem(s, "DEMO-000003", "Short of breath on stairs")
+        last = careplans.add_problem(s, "DEMO-000003", "Housing unstable", category="social")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await open_patient(pilot, "DEMO-000003")
+        await pilot.press("g")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "GoalForm")
+        form = app.screen
+        # The newest problem is picked to start with; the other can be chosen.
+        assert form.query_one("#f-problem_id").value == last["id"]
+        form.query_one("#f-problem_id").value = first["id"]
+        form.query_one("#f-description").value = "Climbs one flight without stopping"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.screen.id == "patient" and toasts(app) == ["Saved"])
+        # The screen reloaded: the goal is in the care plan it shows.
+        await pilot.press("2")
+        await until(pilot, lambda: "Climbs one flight" in plan_text(app.screen))
+    problems = {p["id"]: p for p in plan_of(read, "DEMO-000003")["problems"]}
+    assert [g["description"] for g in problems[first["id"]]["goals"]] == [
+        "Climbs one flight without stopping"
+    ]
+    assert problems[last["id"]]["goals"] == []
+
+
+@sync
+async def test_i_adds_an_intervention_to_a_goal_on_the_patient_screen(make_app, write, read):
+    from caseload.services import careplans
+
+    with write() as s:
+        problem = careplans.add_problem(s, "DEMO-000003", "Housing unstable", category="social")
+        goal = careplans.add_goal(s, problem["id"], "Stable housing")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await open_patient(pilot, "DEMO-000003")
+        await pilot.press("i")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "InterventionForm")
+        assert app.screen.query_one("#f-goal_id").value == goal["id"]
+        app.screen.query_one("#f-description").value = "Refer to the housing navigator"
+        app.screen.query_one("#f-responsible").value = "social worker"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.screen.id == "patient" and toasts(app) == ["Saved"])
+    (p,) = [p for p in plan_of(read, "DEMO-000003")["problems"] if p["id"] == problem["id"]]
+    (g,) = p["goals"]
+    assert [(i["description"], i["responsible"]) for i in g["interventions"]] == [
+        ("Refer to the housing navigator", "social worker")
+    ]
+
+
+@sync
+async def test_g_and_i_without_a_plan_say_what_to_add_first(make_app, write):
+    from caseload.services import patients
+
+    with write() as s:
+        ext = patients.add(s, external_id="NEW-1", given_name="Ada", family_name="Nwosu")[
+            "external_id"
+        ]
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await open_patient(pilot, ext)
+        await pilot.press("g")
+        await pilot.press("i")
+        await settle(pilot)
+        assert app.screen.id == "patient"
+        assert toasts(app) == [
+            "No problems in the care plan yet: add one with n.",
+            "No goals in the care plan yet: add one with g.",
+        ]
+
+
+@sync
+async def test_the_program_filter_cycles_through_the_tags_in_use(make_app, read):
+    from caseload.services import patients
+
+    with read() as s:
+        every = patients.search(s, status="active").rows
+    tags = sorted({t for p in every for t in p["programs"]})
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await pilot.press("slash")
+        await until(pilot, lambda: app.screen.id == "patients" and len(app.screen.programs) > 1)
+        assert app.screen.programs[1] == tags[0]
+        await pilot.press("down", "g")
+        table = app.screen.query_one("#patient-table")
+        expected = {p["external_id"] for p in every if tags[0] in p["programs"]}
+        await until(pilot, lambda: {k.value for k in table.rows} == expected)
+
+
+@sync
+async def test_help_on_the_patient_screen_lists_the_care_plan_keys(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await open_patient(pilot, "DEMO-000003")
+        await pilot.press("question_mark")
+        await until(pilot, lambda: app.screen.id == "help")
+        rows = dict(app.screen.rows)
+        assert (rows["n"], rows["g"], rows["i"]) == (
+            "add a care-plan problem or need",
+            "add a goal to a problem of the care plan",
+            "add an intervention to a goal",
+        )
+
+
+# --- failures come back as the screen's own messages, as toasts -------------------------
+
+
+@sync
+async def test_a_patient_that_cannot_be_loaded_says_why_and_the_app_goes_on(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        app.open_patient("NOPE-1")
+        await until(pilot, lambda: toasts(app))
+        assert toasts(app) == ["no patient with external id NOPE-1"]
+        assert [n.title for n in app._notifications] == ["Could not load"]
+        await pilot.press("escape")
+        assert app.screen.id == "today" and app.is_running
+
+
+@sync
+async def test_a_write_the_store_refuses_says_why_and_writes_nothing(make_app, read):
+    from caseload.services import patients
+
+    with read() as s:
+        before = patients.count(s)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await pilot.press("a")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "PatientForm")
+        for key, value in (("external_id", "DEMO-000003"), ("given_name", "Ada")):
+            app.screen.query_one(f"#f-{key}").value = value
+        app.screen.query_one("#f-family_name").value = "Nwosu"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: toasts(app))
+        assert toasts(app) == ["a patient with external id DEMO-000003 exists already"]
+        assert [n.title for n in app._notifications] == ["Could not save"]
+        assert app.screen.id == "today"
+    with read() as s:
+        assert patients.count(s) == before
+
+
+# --- the services the TUI's panels and filters read -----------------------------------------
+
+
+def test_recent_contacts_are_the_latest_by_time_without_addenda(write, read, engine):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import event
+
+    from caseload.services import contacts, patients
+
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    with write() as s:
+        patients.add(s, external_id="R-1", given_name="Ada", family_name="Nwosu")
+        patients.add(
+            s, external_id="R-2", given_name="Robert", family_name="Lee", preferred_name="Bob"
+        )
+        late = contacts.log(s, "R-1", method="phone", outcome="reached", at=now)
+        # Recorded after, but it happened a week earlier: it comes second.
+        early = contacts.log(
+            s, "R-2", method="phone", outcome="no_answer", at=now - timedelta(days=7)
+        )
+        contacts.addendum(s, late["id"], "wrong day in the note")
+    with read() as s:
+        got = contacts.recent(s, 5)
+    assert [(c["id"], c["patient_external_id"], c["patient_name"]) for c in got] == [
+        (late["id"], "R-1", "Ada Nwosu"),
+        (early["id"], "R-2", "Robert Lee (Bob)"),
+    ]
+    assert got[0]["at"] == now
+    # The statement the service runs reads the time index backwards: no sort of every row.
+    seen = []
+
+    def grab(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", grab)
+    try:
+        with read() as s:
+            contacts.recent(s, 5)
+    finally:
+        event.remove(engine, "before_cursor_execute", grab)
+    statement, parameters = next((st, p) for st, p in seen if "FROM contact" in st)
+    with engine.connect() as c:
+        plan = c.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).fetchall()
+    steps = " ".join(str(row[-1]) for row in plan)
+    assert "ix_contact_at" in steps and "TEMP B-TREE" not in steps
+
+
+def test_program_tags(write, read):
+    from caseload.services import patients
+
+    with write() as s:
+        a = patients.add(s, external_id="T-1", given_name="Ada", family_name="Nwosu",
+                         programs=["diabetes", "chf"])  # fmt: skip
+        patients.add(s, external_id="T-2", given_name="Bo", family_name="Lee", programs=["bh"])
+        patients.add(s, external_id="T-3", given_name="Cy", family_name="Ode")
+    with read() as s:
+        assert patients.program_tags(s) == ["bh", "chf", "diabetes"]
+    assert a["programs"] == ["diabetes", "chf"]
+
+
+@sync
+async def test_completing_from_today_keeps_the_other_due_rows_by_key(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_today(pilot)
+        await until(pilot, lambda: app.screen.filled)
+        table = app.screen.query_one("#due")
+        items = list(app.screen.items.values())
+        per_patient = {}
+        for i in items:
+            per_patient.setdefault(i["patient_external_id"], []).append(i)
+        # A patient with one item due: completing it changes no other row's score.
+        done = next(i for i in items if len(per_patient[i["patient_external_id"]]) == 1)
+        key = str(done["followup_id"])
+        before = {k.value: row for k, row in table.rows.items() if k.value != key}
+        table.move_cursor(row=table.get_row_index(key))
+        await pilot.press("d")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "CompleteFollowUpForm")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.screen.id == "today" and key not in table.rows)
+        await settle(pilot)
+        # The rows that stayed were kept (not cleared and added again), in their order.
+        assert [k.value for k in table.rows] == list(before)
+        assert all(table.rows[k] is row for k, row in before.items())

@@ -12,6 +12,7 @@ import pytest
 from textual.app import App
 from textual.widgets import Input, Label, OptionList, Select
 
+from caseload.services.dates import accepted
 from caseload.tui.forms import (
     CompleteFollowUpForm,
     ContactForm,
@@ -24,7 +25,11 @@ from caseload.tui.forms import (
     ProblemForm,
     ReferralStatusForm,
 )
-from caseload.tui.forms.fields import DATE_HELP, WHEN_HELP
+
+# What the forms say of a date they cannot read: the forms that field takes (as the CLI).
+DATE_HELP = f"not a date; use {accepted('date')}"
+DUE_HELP = f"not a date; use {accepted('future')}"
+WHEN_HELP = f"not a date or time; use {accepted('when')}"
 
 NOW = datetime(2025, 3, 8, 14, 30, tzinfo=UTC)  # a Saturday
 TODAY = date(2025, 3, 8)
@@ -252,7 +257,7 @@ def test_followup_form_refuses_an_empty_title_and_someday():
         seen["focus"] = pilot.app.focused.id
 
     app = drive(FollowUpForm("P-1", today=TODAY), steps)
-    assert seen == {"title": "title is required", "due": DATE_HELP, "focus": "f-title"}
+    assert seen == {"title": "title is required", "due": DUE_HELP, "focus": "f-title"}
     assert app.results == []
 
 
@@ -435,7 +440,7 @@ def test_patient_form_refuses_a_birth_date_in_the_future_and_missing_names():
     seen = {}
 
     async def steps(pilot, form):
-        await fill(pilot, form, external_id="P-9", birth_date="tomorrow")
+        await fill(pilot, form, external_id="P-9", birth_date="2025-03-09")
         await pilot.press("ctrl+s")
         seen["birth"] = error(form, "birth_date")
         seen["given"] = error(form, "given_name")
@@ -856,7 +861,7 @@ def test_ctrl_s_on_an_invalid_form_says_what_is_wrong_and_focuses_that_field():
         seen["fixed"] = info(form)
 
     app = drive(FollowUpForm("P-1", today=TODAY), steps)
-    assert seen == {"info": f"Not saved: Due: {DATE_HELP}.", "focus": "f-due_on", "fixed": ""}
+    assert seen == {"info": f"Not saved: Due: {DUE_HELP}.", "focus": "f-due_on", "fixed": ""}
     assert app.results == []
 
 
@@ -968,3 +973,16 @@ def test_forms_name_the_patient_not_only_the_id(form, line):
 
 def test_contact_form_snapshot(snap_compare):
     assert snap_compare(Host(ContactForm("P-1", now=NOW)), terminal_size=(80, 24))
+
+
+def test_a_bad_birth_date_offers_dates_with_a_year_never_tomorrow():
+    seen = {}
+
+    async def steps(pilot, form):
+        await fill(pilot, form, external_id="P-9", given_name="Ana", family_name="Lopez")
+        await fill(pilot, form, birth_date="14/03/1958")
+        seen["error"] = error(form, "birth_date")
+
+    drive(PatientForm(today=TODAY), steps)
+    assert seen["error"] == f"not a date; use {accepted('birth')}"
+    assert "tomorrow" not in seen["error"] and "14/03/1958" not in seen["error"]

@@ -28,7 +28,7 @@ async def until(pilot, predicate, seconds: float = 30.0) -> None:
         try:
             if predicate():
                 return
-        except Exception:
+        except Exception:  # the screen may still be composing
             if time.monotonic() >= deadline:
                 raise
         if time.monotonic() >= deadline:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from caseload.cli.common import FORMAT_OPTION, LIMIT_OPTION, Format, emit, say, state
+from caseload.cli.common import FORMAT_OPTION, LIMIT_OPTION, Format, emit, state
 from caseload.io.tables import Col
 from caseload.labels import plural
 
@@ -54,19 +54,21 @@ def list_(
 
 @app.command("verify")
 def verify(ctx: typer.Context) -> None:
-    """Walk the hash chain; report each edited or missing event by its position."""
+    """Check the log: the hash chain, its guards, and its length and head against the store.
+
+    Prints the count and the head hash: compare them with a printout or a backup's.
+    """
     from caseload.errors import CaseloadError
-    from caseload.services.doctor import verify_chain
+    from caseload.services import audit
 
     with state(ctx).session() as s:
-        count, problems = verify_chain(s)
-    if problems:
-        for line in problems:
+        report = audit.check_log(s)
+    if report.problems:
+        for line in report.problems:
             typer.echo(line)
         raise CaseloadError(
-            f"the audit log is broken: {plural(len(problems), 'problem')} among {count} events",
-            hint="an event was edited or deleted outside caseload; compare with a backup",
+            f"the audit log is broken: {plural(len(report.problems), 'problem')} "
+            f"among {report.count} events",
+            hint="the log was changed outside caseload; compare with a backup",
         )
-    typer.echo(f"audit log OK: {count} events")
-    if count == 0:
-        say("(the log is empty)")
+    typer.echo(f"audit log OK: {report.count} events, head {report.head}")

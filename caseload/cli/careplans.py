@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from enum import StrEnum
 
 import typer
 
 from caseload.cli.common import (
     FORMAT_OPTION,
     Format,
-    _plain,
     audit_printout,
+    choices,
     emit,
     parse_date_option,
     say,
     state,
 )
 from caseload.enums import GoalStatus, InterventionStatus, ProblemCategory
+from caseload.io import formats
 from caseload.io.tables import Col
 from caseload.labels import label
 
@@ -29,9 +28,7 @@ app = typer.Typer(
 )
 
 
-class TreeFormat(StrEnum):
-    table = "table"
-    json = "json"
+TreeFormat = choices("TreeFormat", formats.DOCUMENT_FORMATS)
 
 
 # `careplans versions --format table` (io/tables.py): every column fits at 80.
@@ -71,7 +68,7 @@ def _render_tree(plan: dict, external_id: str) -> None:
             line.append(f"  #{g['id']}", style="dim")
             gnode = pnode.add(line)
             for n in g["progress"]:
-                when = _plain(n["at"])[:16].replace("T", " ")
+                when = formats.table_cell(n["at"])
                 gnode.add(Text(f"{when}  {n['note']}", style="dim"))
             for i in g["interventions"]:
                 who = f" ({i['responsible']})" if i["responsible"] else ""
@@ -84,7 +81,7 @@ def _render_tree(plan: dict, external_id: str) -> None:
 
 
 def _dump(value) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=_plain) + "\n")
+    formats.write_document(sys.stdout, value, indent=2)
 
 
 @app.command("show")
@@ -221,7 +218,7 @@ def review(
     summary: str = typer.Option(None, "--summary", help="A new summary of the plan."),
 ) -> None:
     """Set the current care plan's review-due date (and summary)."""
-    review_on = parse_date_option(on, "on")
+    review_on = parse_date_option(on, "on", kind="future")
     from caseload.services import careplans
 
     with state(ctx).session(write=True) as s:

@@ -6,10 +6,8 @@ the first command that needs it, so `--help` and `--version` never ask for a key
 
 from __future__ import annotations
 
-import csv
-import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -19,15 +17,18 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from caseload.errors import CaseloadError
+from caseload.io.formats import LIST_FORMATS
 
 if TYPE_CHECKING:
     from caseload.io.tables import Col
 
 
-class Format(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
+def choices(name: str, values: Iterable[str]) -> type[StrEnum]:
+    """An option's choices as an enum built from the io/services tuple that defines them."""
+    return StrEnum(name, [(str(v), str(v)) for v in values])
+
+
+Format = choices("Format", LIST_FORMATS)
 
 
 @dataclass
@@ -64,10 +65,11 @@ class State:
         """A wrong key next to a half-finished rotation: say how to finish it."""
         from caseload.errors import StoreLocked
         from caseload.store.keys import key_file_from_env
+        from caseload.store.rekey import pending_file
 
         kf = key_file_from_env(self.key_file)
         if isinstance(exc, StoreLocked) and kf is not None and not exc.hint:
-            pending = kf.with_name(kf.name + ".new")
+            pending = pending_file(kf)
             if pending.exists():
                 exc.hint = f"an interrupted `caseload key rotate` left {pending}: run `caseload key rotate` to finish it"
 
@@ -145,14 +147,30 @@ def option_hint(name: str) -> str:
     return "'--" + name.replace("_", "-") + "'"
 
 
-def parse_date_option(value: str | None, name: str = "date") -> date | None:
+# Which forms an option's error message offers (services/dates.py FORMS): a birth date never
+# suggests "tomorrow", a due date suggests what lies ahead, a discharge what lies behind.
+_DATE_KINDS = {
+    "birth_date": "birth",
+    "due": "future",
+    "target": "future",
+    "enrolled_on": "past",
+    "discharged_on": "past",
+    "since": "past",
+    "sent": "past",
+    "on": "past",
+}
+
+
+def parse_date_option(
+    value: str | None, name: str = "date", kind: str | None = None
+) -> date | None:
     """A date option as people type it; a bad one is a usage error (exit 2) naming the option."""
     if value is None:
         return None
     from caseload.services.dates import parse_date
 
     try:
-        return parse_date(value)
+        return parse_date(value, kind=kind or _DATE_KINDS.get(name, "date"))
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=option_hint(name)) from None
 
@@ -171,10 +189,12 @@ def parse_when_option(value: str | None, name: str = "at") -> datetime | None:
 def parse_bool(value: str | None, name: str = "value") -> bool | None:
     if value is None:
         return None
+    from caseload.services.common import FALSE_WORDS, TRUE_WORDS
+
     v = value.strip().lower()
-    if v in ("yes", "y", "true", "t", "1"):
+    if v in TRUE_WORDS:
         return True
-    if v in ("no", "n", "false", "f", "0"):
+    if v in FALSE_WORDS:
         return False
     raise typer.BadParameter(
         f"{value!r} is not yes/no/true/false/y/n/1/0", param_hint=option_hint(name)
@@ -182,54 +202,6 @@ def parse_bool(value: str | None, name: str = "value") -> bool | None:
 
 
 # --- output ----------------------------------------------------------------------
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready value: dates ISO, timestamps ISO in local time."""
-    if isinstance(value, datetime):
-        return value.astimezone().isoformat(timespec="seconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _cell(value: Any) -> str:
-    value = _plain(value)
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return ";".join(str(v) for v in value)
-    return str(value)
-
-
-# Shorter headers where the field name would crowd an 80-column table.
-TABLE_LABELS = {
-    "patient_external_id": "patient",
-    "addendum_to": "amends",
-    "priority": "pri",
-    "rrule": "repeats",
-}
-
-
-# Columns whose codes a table shows as words (CSV/JSON keep the codes).
-LABELLED = {"kind", "method", "outcome", "party", "status", "risk", "category", "setting"}
-
-
-def _table_cell(value: Any, column: str = "") -> str:
-    """A cell for people: timestamps in local time to the minute, words for codes."""
-    if isinstance(value, datetime):
-        return value.astimezone().strftime("%Y-%m-%d %H:%M")
-    from caseload import labels
-
-    if column == "rrule":
-        return labels.describe_rrule(value)
-    if column == "detail":
-        return labels.describe_detail(value)
-    if column in LABELLED and isinstance(value, str):
-        return labels.label(value)
-    return _cell(value)
 
 
 def open_output(path: Path | None):
@@ -249,51 +221,37 @@ def emit(
     table_columns: Sequence[str | Col] | None = None,
     title: str | None = None,
 ) -> None:
-    """Print ``rows`` as a table (for people), CSV or JSON (exact, for programs).
+    """Print ``rows`` as a table (for people), CSV or JSON (exact, for programs): io.formats.
 
     ``table_columns`` are ``io.tables.Col`` specs (or plain keys: never cut, never
     left out); the table fits the terminal as io/tables.py says.
     """
+    from caseload.io import formats
+
     columns = columns or (list(rows[0].keys()) if rows else [])
-    if fmt is Format.json:
-        from caseload.io import jsonarray
-
-        jsonarray.write(sys.stdout, ({k: _plain(r.get(k)) for k in columns} for r in rows))
-    elif fmt is Format.csv:
-        from caseload.io.cells import neutralise  # the same neutraliser as `export`
-
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(columns)
-        for r in rows:
-            w.writerow([neutralise(_cell(r.get(k))) for k in columns])
-    else:
+    if fmt is Format.table:
         print_table(rows, table_columns or columns, title=title)
         if not rows:
             say("(none)")
+    else:
+        formats.write(fmt.value, sys.stdout, columns, rows)
 
 
 def print_table(rows: list[dict], spec: Sequence[str | Col], *, title: str | None = None) -> None:
     """The one table path of the CLI: fit to the terminal, say what was left out."""
-    from caseload.io import tables
+    from caseload.io import formats
 
-    cols = [
-        c if isinstance(c, tables.Col) else tables.Col(c, TABLE_LABELS.get(c, "")) for c in spec
-    ]
-    width = tables.width_for(sys.stdout)
-    shown = [{c.key: _table_cell(r.get(c.key), c.key) for c in cols} for r in rows]
-    table = tables.render(cols, shown, width=width, cell=str, title=title)
-    sys.stdout.write("\n".join(table.lines) + "\n")
-    if table.dropped:
-        say(tables.dropped_note(table.dropped, width))
+    note = formats.write_table(sys.stdout, rows, spec, title=title)
+    if note:
+        say(note)
 
 
 def show_record(record: dict, fmt: Format, title: str | None = None) -> None:
     """One record: JSON object, CSV of one row, or a two-column table."""
+    from caseload.io import formats
+
     if fmt is Format.json:
-        sys.stdout.write(
-            json.dumps({k: _plain(v) for k, v in record.items()}, ensure_ascii=False, indent=2)
-            + "\n"
-        )
+        formats.write_document(sys.stdout, record, indent=2)
     elif fmt is Format.csv:
         emit([record], fmt)
     else:
@@ -304,7 +262,7 @@ def show_record(record: dict, fmt: Format, title: str | None = None) -> None:
         table.add_column(style="bold")
         table.add_column(overflow="fold")
         for k, v in record.items():
-            table.add_row(k.replace("_", " "), _table_cell(v, k))
+            table.add_row(k.replace("_", " "), formats.table_cell(v, k))
         Console(highlight=False).print(table)
 
 

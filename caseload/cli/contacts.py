@@ -49,7 +49,7 @@ TABLE_COLUMNS = [
     Col("addendum_to", "amends", right=True, drop=1),
     Col("note", text=True, min_width=16),
 ]
-_AT_HELP = "When (ISO date and time, or a date such as today, yesterday, -2d); default now."
+_AT_HELP = "When (15:00, yesterday 3pm, 2h ago, 2026-11-20 14:30, yesterday…); default now."
 
 
 @app.command("log")

@@ -6,20 +6,14 @@ rich (tables are plain text, io/tables.py), so a cron run costs little more than
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from caseload.cli.common import open_output, parse_date_option, state
+from caseload.cli.common import choices, open_output, parse_date_option, state
+from caseload.io.formats import DUE_FORMATS
 
-
-class DueFormat(StrEnum):
-    text = "text"
-    table = "table"
-    csv = "csv"
-    json = "json"
-    markdown = "markdown"
+DueFormat = choices("DueFormat", DUE_FORMATS)
 
 
 def due(

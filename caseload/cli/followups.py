@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 import typer
 
 from caseload.cli.common import (
@@ -11,6 +9,7 @@ from caseload.cli.common import (
     LIMIT_OPTION,
     Format,
     audit_printout,
+    choices,
     emit,
     option_hint,
     parse_date_option,
@@ -19,7 +18,13 @@ from caseload.cli.common import (
     show_record,
     state,
 )
-from caseload.enums import ContactMethod, ContactOutcome, FollowUpKind, UnableReason
+from caseload.enums import (
+    ContactMethod,
+    ContactOutcome,
+    FollowUpKind,
+    FollowUpStatus,
+    UnableReason,
+)
 from caseload.io.tables import Col
 from caseload.labels import plural
 
@@ -30,11 +35,7 @@ app = typer.Typer(
 )
 
 
-class StatusFilter(StrEnum):
-    open = "open"
-    done = "done"
-    cancelled = "cancelled"
-    all = "all"
+StatusFilter = choices("StatusFilter", (*FollowUpStatus, "all"))
 
 
 # Kept in step with caseload.services.followups.FIELDS (not imported: that costs SQLModel).
@@ -75,7 +76,12 @@ def add(
     ctx: typer.Context,
     patient_id: str = typer.Argument(..., metavar="ID", help="The patient's external id."),
     title: str = typer.Option(..., "--title", help="What is to be done."),
-    due: str = typer.Option(..., "--due", metavar="D", help="Due date (ISO, today, +3d, mon…)."),
+    due: str = typer.Option(
+        ...,
+        "--due",
+        metavar="D",
+        help="Due date (YYYY-MM-DD, fri, next week, in 2 weeks, dec 15…).",
+    ),
     kind: FollowUpKind = typer.Option(FollowUpKind.call, "--kind"),
     every: str = typer.Option(
         None,
@@ -190,7 +196,12 @@ def done(
     method: ContactMethod = typer.Option(
         None, "--method", help="How it was done (default from the kind: call → phone…)."
     ),
-    at: str = typer.Option(None, "--at", metavar="WHEN", help="When it was done; default now."),
+    at: str = typer.Option(
+        None,
+        "--at",
+        metavar="WHEN",
+        help="When it was done (15:00, yesterday 3pm, 2h ago…); default now.",
+    ),
     no_contact: bool = typer.Option(
         None,
         "--no-contact/--contact",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import os
 import sys
 from pathlib import Path
 
@@ -77,9 +76,9 @@ def recover(
 def _new_passphrase():
     from caseload.store import keys
 
-    value = os.environ.get("CASELOAD_NEW_PASSPHRASE")
-    if value:
-        return keys.Key(value, raw=False, source="CASELOAD_NEW_PASSPHRASE")
+    value = keys.new_passphrase_from_env("CASELOAD_NEW_PASSPHRASE")
+    if value is not None:
+        return value
     if not keys.stdin_is_terminal():
         raise UsageError(
             "this store's key is a passphrase: set CASELOAD_NEW_PASSPHRASE to the new one"
@@ -95,16 +94,12 @@ def _show_recovery(db: Path, key) -> None:
     say(f"  {keys.recovery_key_for(keys.derived_raw_key(key, db))}")
 
 
-def _record(db: Path, key, action: str, **detail) -> None:
+def _record(engine, action: str, **detail) -> None:
     from caseload.services import audit
-    from caseload.store.engine import open_store, session
+    from caseload.store.engine import session
 
-    engine = open_store(db, key)
-    try:
-        with session(engine, write=True) as s:
-            audit.record(s, action, "store", None, **detail)
-    finally:
-        engine.dispose()
+    with session(engine, write=True) as s:
+        audit.record(s, action, "store", None, **detail)
 
 
 @app.command("rotate")
@@ -120,10 +115,7 @@ def rotate(
     from CASELOAD_NEW_PASSPHRASE or the prompt. A new recovery key is shown.
     """
     from caseload.cli.ops import confirm_or_refuse
-    from caseload.services import audit
-    from caseload.store import keys, rekey
-    from caseload.store.backup import backup_before
-    from caseload.testhooks import crash_point
+    from caseload.store import keys, rotation
 
     st = state(ctx)
     confirm_or_refuse(
@@ -131,59 +123,26 @@ def rotate(
         "key rotate replaces the store's key",
         f"Re-encrypt the store at {st.db} under a new key?",
     )
-    timeout = st.config().keyring_timeout
-    key_file = keys.key_file_from_env(st.key_file)
-    finished = rekey.finish_interrupted(st.db, key_file, timeout)
-    if finished is not None:
-        _record(
-            st.db,
-            finished,
-            "key.rotate",
-            key_kept_in="file" if key_file else "keyring",
-            finished_interrupted=True,
-        )
-        say("Finished an interrupted key rotation: the new key opened the store and is now")
-        say(f"kept in {key_file if key_file is not None else 'the keyring'}.")
-        _show_recovery(st.db, finished)
-        return
-    old = st.key()
-    kind = rekey.rotation_kind(old)
-    new = _new_passphrase() if kind == "passphrase" else keys.new_raw_key(old.source)
-    engine = st.engine()  # the old key must open the store (exit 3 otherwise)
-    saved = backup_before(engine, "rotate")
-    with st.session(write=True) as s:
-        audit.record(s, "store.backup", "store", None, kind="automatic", reason="rotate")
-    st.close()  # no connection may stay open across the rekey
-    rekey.stash_pending(kind, st.db, key_file, new, timeout)
-    crash_point("pending")
-    try:
-        rekey.rekey(st.db, old, new)
-        crash_point("rekey")
-        rekey.promote(kind, st.db, key_file, new, timeout)
-    except BaseException as exc:
-        # Which key opens the store now decides: the new one means the rotation is
-        # done (finish it); otherwise the store never changed (drop the pending key).
-        done = rekey.finish_interrupted(st.db, key_file, timeout)
-        if done is None and kind == "passphrase" and rekey.opens(st.db, new):
-            done = new
-        if done is None:
-            if isinstance(exc, KeyboardInterrupt):
-                from caseload.errors import Interrupted
-
-                raise Interrupted("interrupted; the store keeps its old key") from None
-            raise
-        if not isinstance(exc, KeyboardInterrupt):
-            raise
-        say("Interrupted after the store had taken its new key; the rotation is complete.")
-    _record(st.db, new, "key.rotate", key_kept_in=kind)
-    where = {"file": f"key file {key_file}", "keyring": "the OS keyring"}.get(
-        kind, "your new passphrase"
+    done = rotation.rotate(
+        st.db,
+        current_key=st.key,
+        new_passphrase=_new_passphrase,
+        key_file=keys.key_file_from_env(st.key_file),
+        timeout=st.config().keyring_timeout,
+        record=_record,
+        busy_timeout_ms=st.config().busy_timeout_ms,
     )
-    say(f"The store has a new key, kept in {where}.")
-    say(f"An automatic backup (with the old key) was taken first: {saved}")
-    if kind == "passphrase" and old.source == "CASELOAD_PASSPHRASE":
-        say("Set CASELOAD_PASSPHRASE to the new passphrase wherever you use it (cron too).")
-    _show_recovery(st.db, new)
+    if done.finished_interrupted:
+        say("Finished an interrupted key rotation: the new key opened the store and is now")
+        say(f"kept in {done.key_file if done.key_file is not None else 'the keyring'}.")
+    else:
+        if done.interrupted:
+            say("Interrupted after the store had taken its new key; the rotation is complete.")
+        say(f"The store has a new key, kept in {done.where()}.")
+        say(f"An automatic backup (with the old key) was taken first: {done.backup}")
+        if done.kind == "passphrase" and st.key().source == "CASELOAD_PASSPHRASE":
+            say("Set CASELOAD_PASSPHRASE to the new passphrase wherever you use it (cron too).")
+    _show_recovery(st.db, done.key)
 
 
 @app.command("export")

@@ -31,7 +31,7 @@ from caseload.cli import setup as setup_cli
 from caseload.cli import transfer as transfer_cli
 from caseload.cli.common import State, say
 from caseload.errors import CaseloadError, UsageError
-from caseload.labels import normalize
+from caseload.labels import choice_error, normalize
 
 
 def report(exc: CaseloadError) -> None:
@@ -85,12 +85,15 @@ class CaseloadGroup(TyperGroup):
             ctx.exit(UsageError.exit_code)
         except KeyboardInterrupt as exc:
             if _at_prompt(exc):  # nothing had started: the person changed their mind
-                say("caseload: cancelled")
+                say(_cancelled())
             else:
                 say("caseload: interrupted; work in progress was rolled back")
             ctx.exit(130)
+        except typer.BadParameter as exc:  # a choice mistyped: list the words it takes
+            exc.message = choice_error(exc.message)
+            raise
         except typer.Abort:  # Ctrl-C or end of input at a typer/click prompt
-            say("caseload: cancelled")
+            say(_cancelled())
             ctx.exit(130)
         except Exception as exc:
             translated = _translate(exc)
@@ -102,6 +105,15 @@ class CaseloadGroup(TyperGroup):
             obj = ctx.obj
             if isinstance(obj, State):
                 obj.close()
+
+
+def _cancelled() -> str:
+    """On a terminal the cursor is still after the prompt: the message starts a line."""
+    try:
+        fresh_line = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        fresh_line = False
+    return ("\n" if fresh_line else "") + "caseload: cancelled"
 
 
 def _at_prompt(exc: BaseException) -> bool:

@@ -129,66 +129,44 @@ def doctor(
     checkpoint: bool = typer.Option(
         False, "--checkpoint", help="First fold the WAL back into the store."
     ),
+    yes: bool = typer.Option(
+        False, "--yes", "-y", help="Remove leftover files of interrupted work without asking."
+    ),
 ) -> None:
     """Check the store's health: one line per check, OK / WARN / FAIL with the fix."""
-    from caseload.errors import StoreLocked
     from caseload.services import doctor as checks
-    from caseload.store import keys, rekey
-    from caseload.store.connect import connect
+    from caseload.store import keys, recovery
 
     st = state(ctx)
-    if not st.db.exists():
-        raise CaseloadError(f"no caseload store at {st.db}", hint="create one with `caseload init`")
-    timeout = st.config().keyring_timeout
-    key_file = keys.key_file_from_env(st.key_file)
-    results = checks.file_modes(st.db, key_file)
-    pending = rekey.pending_file(key_file) if key_file is not None else None
-    found = pending.exists() if pending is not None else False
-    results.append(checks.pending_rotation(pending, found))
-    failure: CaseloadError | None = None
-    try:
-        key = st.key()
-        conn = connect(st.db, key, busy_timeout_ms=st.config().busy_timeout_ms)
-    except StoreLocked as exc:
-        results.append(checks.Check("FAIL", "key", exc.message, "see docs/security.md"))
-        failure = exc
-    if failure is None:
-        results.append(checks.Check("OK", "key", f"opens the store (from {key.source})"))
-        results.append(checks.keyring_check(timeout, key.source))
-        try:
-            if checkpoint:
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            results += checks.store_checks(conn)
-        finally:
-            conn.close()
-        results.append(checks.wal_check(st.db))
-        damaged = any(
-            r.status == "FAIL" and r.name in ("integrity_check", "cipher_integrity_check")
-            for r in results
-        )
-        chain, last_event = (
-            checks.Check("FAIL", "audit chain", "not read: the store is damaged"),
-            None,
-        )
-        if not damaged:
-            try:
-                with st.session() as s:
-                    chain, last_event = checks.audit_checks(s)
-            except Exception as exc:  # a damaged table raises; doctor reports, never crashes
-                chain = checks.Check(
-                    "FAIL", "audit chain", f"unreadable ({exc.__class__.__name__})"
-                )
-        from caseload.services.common import utcnow
-
-        results.append(checks.backup_age(checks.last_backup_at(st.db, last_event), utcnow()))
-        results.append(chain)
-    for r in results:
+    cfg = st.config()
+    report = checks.run(
+        st.db,
+        keys.key_file_from_env(st.key_file),
+        st.key,
+        keyring_timeout=cfg.keyring_timeout,
+        busy_timeout_ms=cfg.busy_timeout_ms,
+        checkpoint=checkpoint,
+    )
+    for r in report.results:
         typer.echo(r.line())
-    if failure is not None:
-        raise failure
-    failed = sum(1 for r in results if r.status == "FAIL")
-    if failed:
-        raise CaseloadError(f"{plural(failed, 'check')} failed; see the fixes above")
+    if report.leftovers and _may_remove(yes, len(report.leftovers)):
+        removed = recovery.remove(report.leftovers)
+        say(f"Removed {plural(removed, 'leftover file')}.")
+    if report.failure is not None:
+        raise report.failure
+    if report.failed:
+        raise CaseloadError(f"{plural(report.failed, 'check')} failed; see the fixes above")
+
+
+def _may_remove(yes: bool, count: int) -> bool:
+    """--yes removes; a terminal asks; without either the WARN line (and its fix) is all."""
+    from caseload.store.keys import stdin_is_terminal
+
+    if yes:
+        return True
+    if not stdin_is_terminal():
+        return False
+    return typer.confirm(f"Remove the {plural(count, 'leftover file')}?", default=False, err=True)
 
 
 def register(app: typer.Typer) -> None:

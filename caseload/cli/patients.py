@@ -59,7 +59,7 @@ def _fields(**options) -> dict:
 _GIVEN = typer.Option(None, "--given-name", help="Given (first) name.")
 _FAMILY = typer.Option(None, "--family-name", help="Family (last) name.")
 _PREFERRED = typer.Option(None, "--preferred-name", help="The name they go by.")
-_BIRTH = typer.Option(None, "--birth-date", help="Birth date (YYYY-MM-DD).")
+_BIRTH = typer.Option(None, "--birth-date", help="Birth date (YYYY-MM-DD or 14 mar 1958).")
 _SEX = typer.Option(None, "--sex")
 _PHONE = typer.Option(None, "--phone", help="Main phone, kept as written.")
 _ALT_PHONE = typer.Option(None, "--alt-phone", help="Second phone.")

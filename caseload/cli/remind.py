@@ -1,25 +1,22 @@
 """`caseload remind`: batch reminders to patients (outbox or email) or to the coordinator (ics).
 
-Thin: planning and recording live in ``services.reminders``, delivery in
-``io.reminders_run``. Stdout carries the outbox CSV or the calendar (or, with
+Parse, call ``io.reminders.remind``, print: planning and recording live in
+``services.reminders``, delivery in ``services.reminders_delivery`` over the
+transports of ``io.reminders``. Stdout carries the outbox CSV or the calendar (or, with
 ``--dry-run``, the listing of what would go); the summary goes to stderr.
 """
 
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from caseload.cli.common import option_hint, parse_date_option, say, state
+from caseload.cli.common import choices, option_hint, parse_date_option, say, state
+from caseload.services.reminder_text import CHANNELS
 
-
-class Channel(StrEnum):
-    outbox = "outbox"
-    email = "email"
-    ics = "ics"
+Channel = choices("Channel", CHANNELS)
 
 
 def _parse_now(value: str | None):
@@ -34,13 +31,6 @@ def _parse_now(value: str | None):
             "use YYYY-MM-DDTHH:MM (local time)", param_hint=option_hint("now")
         ) from None
     return now if now.tzinfo is None else now.astimezone().replace(tzinfo=None)
-
-
-def _templates_dir() -> Path:
-    """Templates live in a `templates` folder beside the config file."""
-    from caseload import paths
-
-    return paths.config_file().parent / "templates"
 
 
 def remind(
@@ -67,88 +57,25 @@ def remind(
     """Send reminders for follow-ups due soon, once per follow-up and channel."""
     from datetime import date, datetime
 
-    from caseload.errors import CaseloadError
-    from caseload.services import reminder_text
-    from caseload.services import reminders as svc
+    from caseload.io import reminders
+    from caseload.testhooks import crash_point
 
     st = state(ctx)
     now = _parse_now(now_text) or datetime.now()
     day = parse_date_option(on, "date") or (now.date() if now_text else date.today())
-    if output is not None and channel is Channel.email:
+    if output is not None and channel.value == "email":
         raise typer.BadParameter(
             "--output is for the outbox and ics channels", param_hint=option_hint("output")
         )
-    cfg = st.config()
-    settings = cfg.raw.get("reminders") or {}
-    quiet = svc.in_quiet_hours(now, svc.parse_quiet_hours(settings.get("quiet_hours")))
-    if channel is not Channel.ics and not (cfg.coordinator_name and cfg.coordinator_phone):
-        from caseload import paths
-
-        raise CaseloadError(
-            "reminders need coordinator_name and coordinator_phone in the [caseload] table"
-            f" of the config file {paths.config_file()}",
-            hint="patients are told whom to call back; see docs/reminders.md",
-        )
-    smtp = None
-    if channel is Channel.email or digest:
-        from caseload.io.reminders_out import smtp_settings
-
-        smtp = smtp_settings(cfg.raw)
-    from caseload.io import outbox, reminders_run
-
-    sink = None
-    if not dry_run and channel is not Channel.email:  # checked before anything is claimed
-        sink = outbox.open_sink(channel.value, output, sys.stdout)
-    with reminders_run.RunLock(st.db, hold=not dry_run) as lock:
-        with st.session() as s:
-            plan = svc.plan(
-                s,
-                day=day,
-                days_ahead=days_ahead,
-                channel=channel.value,
-                templates=reminder_text.Templates(_templates_dir()),
-                coordinator_name=cfg.coordinator_name,
-                coordinator_phone=cfg.coordinator_phone,
-                quiet=quiet,
-                limit=limit,
-            )
-        elsewhere = bool(plan.unknown) and lock.others_live()
-        if dry_run:
-            _show_dry_run(plan, digest, elsewhere)
-            return
-        digest_mail = _digest(st, day, days_ahead, cfg) if digest else None
-        from caseload.testhooks import crash_point
-
-        try:
-            outcome = reminders_run.run(
-                lambda: st.session(write=True),
-                plan,
-                sink=sink,
-                smtp=smtp if (channel is Channel.email or digest) else None,
-                digest=(digest, *digest_mail) if digest_mail else None,
-                after_claim=lambda: crash_point("reminder-recorded"),
-            )
-        except KeyboardInterrupt:
-            from caseload.errors import Interrupted
-
-            raise Interrupted(
-                "interrupted: reminders handed over before it are recorded as sent; one in hand "
-                "at that moment shows as 'may have been sent' next run, and none is sent twice"
-            ) from None
-    _report(outcome, digest, elsewhere, sink)
-
-
-def _digest(st, day, days_ahead: int, cfg) -> tuple[str, str]:
-    """(subject, body): the coordinator's own due list, as printed by `caseload due`."""
-    import io
-
-    from caseload.io import duelist as writer
-    from caseload.services import duelist
-
-    result = duelist.build(st.raw(), day, days_ahead, windows=cfg.windows)
-    body = io.StringIO()
-    writer.write(result, "text", body, coordinator=cfg.coordinator_name)
-    return f"Due list for {day.isoformat()}", body.getvalue()
+    run = reminders.remind(
+        st.session, st.raw, st.db, st.config(), day=day, now=now, channel=channel.value,
+        days_ahead=days_ahead, output=output, dry_run=dry_run, limit=limit, digest=digest,
+        stdout=sys.stdout, after_claim=lambda: crash_point("reminder-recorded"),
+    )  # fmt: skip
+    if run.outcome is None:
+        _show_dry_run(run.plan, digest, run.elsewhere)
+    else:
+        _report(run.outcome, digest, run.elsewhere, run.summary)
 
 
 def _line(verb: str, item, detail: str) -> str:
@@ -164,7 +91,7 @@ def unknown_detail(item, elsewhere: bool) -> str:
     return "may have been sent (an earlier run stopped); not resent"
 
 
-def _report(outcome, digest: str | None, elsewhere: bool, sink) -> None:
+def _report(outcome, digest: str | None, elsewhere: bool, summary: str | None) -> None:
     from caseload.errors import CaseloadError
 
     plan, c = outcome.plan, outcome.counts()
@@ -174,8 +101,8 @@ def _report(outcome, digest: str | None, elsewhere: bool, sink) -> None:
         f"deferred {c['deferred']}, skipped {c['skipped']}, already sent {c['already_sent']}, "
         f"unknown {c['unknown']}"
     )
-    if sink is not None and sink.summary():
-        say(sink.summary())
+    if summary:
+        say(summary)
     if plan.quiet and outcome.deferred:
         say("  quiet hours: reminders deferred to the next run outside them")
     for item in plan.skipped:

@@ -3,52 +3,18 @@
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from caseload.cli.common import say, state
+from caseload.cli.common import choices, say, state
+from caseload.io import fields, formats
 
-
-class ImportKind(StrEnum):
-    patients = "patients"
-    contacts = "contacts"
-    followups = "followups"
-    careteam = "careteam"
-    discharges = "discharges"
-
-
-class ExportKind(StrEnum):
-    patients = "patients"
-    contacts = "contacts"
-    followups = "followups"
-    careplans = "careplans"
-    all = "all"
-
-
-class InFormat(StrEnum):
-    auto = "auto"
-    csv = "csv"
-    xlsx = "xlsx"
-    json = "json"
-    ndjson = "ndjson"
-    fhir = "fhir"
-
-
-class OutFormat(StrEnum):
-    csv = "csv"
-    json = "json"
-    ndjson = "ndjson"
-    xlsx = "xlsx"
-    fhir = "fhir"
-    ics = "ics"
-
-
-class Conflict(StrEnum):
-    update = "update"
-    skip = "skip"
-    fail = "fail"
+ImportKind = choices("ImportKind", (*fields.IMPORT_KINDS, "discharges"))
+ExportKind = choices("ExportKind", (*fields.EXPORT_NAMED, "all"))
+InFormat = choices("InFormat", formats.IMPORT_FORMATS)
+OutFormat = choices("OutFormat", formats.EXPORT_FORMATS)
+Conflict = choices("Conflict", fields.CONFLICTS)
 
 
 def _maps(values: list[str]) -> dict[str, str]:
@@ -107,7 +73,7 @@ def import_(
 
     discharges: HL7 v2 ADT, FHIR R4 Encounters, CSV/XLSX encounters (docs/import-export.md).
     """
-    from caseload.io import importers
+    from caseload.io.importing import run
 
     if kind is ImportKind.discharges:
         from caseload.cli import discharges
@@ -127,7 +93,7 @@ def import_(
         skip_invalid=skip_invalid, rejects=rejects, dry_run=dry_run,
     )  # fmt: skip
     conn = state(ctx).raw()
-    report = _with_progress(lambda update: importers.run(conn, file, settings, update))
+    report = _with_progress(lambda update: run.run(conn, file, settings, update))
     for line in report.lines():
         say(line)
     if report.failed and not skip_invalid:
@@ -135,15 +101,15 @@ def import_(
 
 
 def _settings(kind, fmt, sheet, maps, nulls, dayfirst, monthfirst, on_conflict, **flags):
-    """The import's options as ``importers.Settings`` (usage errors for what cannot go together)."""
-    from caseload.io import importers
+    """The import's options as ``base.Settings`` (usage errors for what cannot go together)."""
+    from caseload.io.importing import base
     from caseload.io.validate import Options
 
     if dayfirst and monthfirst:
         raise typer.BadParameter(
             "give --dayfirst or --monthfirst, not both", param_hint="'--dayfirst'"
         )
-    return importers.Settings(
+    return base.Settings(
         kind=kind.value,
         fmt=fmt.value,
         sheet=sheet,

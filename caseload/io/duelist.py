@@ -7,19 +7,20 @@ columns (wide characters count two), so a printout never passes 80 columns.
 
 from __future__ import annotations
 
-import csv
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TextIO
 
-from caseload.io import jsonarray
+from caseload.io import formats
 from caseload.io.tables import Col, cells, dropped_note, fit, render, width_for
-from caseload.services.duelist import DueList, redact
+from caseload.services.common import named
+from caseload.services.duelist import DueList
 from caseload.services.duelist_sql import hidden_note
+from caseload.services.redaction import redact_due_item
 
-FORMATS = ("text", "table", "csv", "json", "markdown")
+FORMATS = formats.DUE_FORMATS
 WIDTH = 80
 SECTIONS = (("overdue", "Overdue"), ("due", "Due today"), ("upcoming", "Coming up"))
 JSON_KEYS = (
@@ -42,22 +43,8 @@ JSON_KEYS = (
 CSV_KEYS = tuple(k for k in JSON_KEYS if k != "priority_reasons")
 
 
-def _plain(value):
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _json_item(i: dict) -> dict:
-    obj = {k: i[k] for k in JSON_KEYS}
-    obj["due_on"] = obj["due_on"].isoformat()
-    if obj["last_contact_on"] is not None:
-        obj["last_contact_on"] = obj["last_contact_on"].isoformat()
-    return obj
-
-
 def prepared(due: DueList, redacted: bool) -> list[dict]:
-    return [redact(i) for i in due.items] if redacted else list(due.items)
+    return [redact_due_item(i) for i in due.items] if redacted else list(due.items)
 
 
 def write(
@@ -73,13 +60,8 @@ def write(
     """The long-hand writers, from a built DueList (the TUI's, the reminder digest's, the
     markdown and table formats'; the reference the fast path is tested against)."""
     items = prepared(due, redacted)
-    if fmt == "json":
-        jsonarray.write(out, (_json_item(i) for i in items))
-    elif fmt == "csv":
-        w = csv.writer(out, lineterminator="\n")
-        w.writerow(CSV_KEYS)
-        for i in items:
-            w.writerow(["" if i.get(k) is None else _csv_cell(_plain(i.get(k))) for k in CSV_KEYS])
+    if fmt in ("json", "csv"):
+        formats.write(fmt, out, JSON_KEYS if fmt == "json" else CSV_KEYS, items)
     elif fmt == "markdown":
         _markdown(due, items, out, coordinator, hidden)
     elif fmt == "text":
@@ -230,14 +212,6 @@ def _fast_sections(rows: list, fast) -> dict[str, list]:
     return out
 
 
-def _csv_cell(value) -> str:
-    """CSV cells that a spreadsheet would run as a formula get a leading apostrophe."""
-    text = "yes" if value is True else "no" if value is False else str(value)
-    if text and text[0] in "=+-@\t\r":
-        return "'" + text
-    return text
-
-
 # --- text (paper) -------------------------------------------------------------------
 
 
@@ -254,7 +228,7 @@ def _wrap(text: str, indent: str) -> list[str]:
 
 def _name(i: dict) -> str:
     pref = i.get("preferred_name")
-    return f"{i['patient_name']} ({pref})" if pref else i["patient_name"]
+    return named(i["patient_name"], pref)
 
 
 def _flag(i: dict, day: date) -> str:
@@ -396,15 +370,11 @@ def _table(due: DueList, items: list[dict], out: TextIO, attempts=None) -> None:
         out.write(textwrap.fill(dropped_note(table.dropped, width), max(width, 40)) + "\n")
 
 
-def _md(text: object) -> str:
-    return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
-
-
 def _markdown(due: DueList, items: list[dict], out: TextIO, coordinator: str, hidden: int) -> None:
     counts = due.counts()
     out.write(f"# Due list for {due.day.isoformat()}\n\n")
     if coordinator:
-        out.write(f"Coordinator: {_md(coordinator)}\n\n")
+        out.write(f"Coordinator: {formats.markdown_cell(coordinator)}\n\n")
     out.write(
         f"Overdue {counts['overdue']} · Due today {counts['due']} · Coming up {counts['upcoming']}\n"
     )
@@ -416,13 +386,22 @@ def _markdown(due: DueList, items: list[dict], out: TextIO, coordinator: str, hi
         if not section:
             out.write("Nothing.\n")
             continue
-        out.write("| | Patient | Phone | Lang | What | Due | Overdue | Last contact | Score |\n")
-        out.write("|---|---|---|---|---|---|---|---|---|\n")
-        for i in section:
-            last = i["last_contact_on"].isoformat() if i.get("last_contact_on") else "never"
-            out.write(
-                f"| [ ] | {_md(_name(i))} ({_md(i['patient_external_id'])}) | {_md(i.get('phone'))} "
-                f"| {_md(i.get('language'))} | {_md(i['kind'])}: {_md(i['title'])} "
-                f"| {i['due_on'].isoformat()} | {i['days_overdue'] or ''} | {last} "
-                f"| {i['priority_score']} |\n"
-            )
+        formats.write_markdown(out, MD_COLUMNS, (_md_row(i) for i in section))
+
+
+MD_COLUMNS = ("", "Patient", "Phone", "Lang", "What", "Due", "Overdue", "Last contact", "Score")
+
+
+def _md_row(i: dict) -> tuple:
+    """One item's cells (formats.write_markdown escapes them)."""
+    return (
+        "[ ]",
+        f"{_name(i)} ({i['patient_external_id']})",
+        i.get("phone"),
+        i.get("language"),
+        f"{i['kind']}: {i['title']}",
+        i["due_on"].isoformat(),
+        i["days_overdue"] or "",
+        i["last_contact_on"].isoformat() if i.get("last_contact_on") else "never",
+        i["priority_score"],
+    )

@@ -15,6 +15,7 @@ import io
 from datetime import date
 from typing import TextIO
 
+from caseload.io.formats import FORMULA
 from caseload.services import duelist_sql
 
 RANKS = ("overdue", "due", "upcoming")
@@ -87,7 +88,7 @@ def json_rows(conn, day, days, overdue_days=None, windows=None, *, redacted=Fals
 
 
 def write_json(rows: Joined, out: TextIO) -> None:
-    """The same array shape as io.jsonarray: one object per line."""
+    """The same array shape as io.formats.write_json: one object per line."""
     if not rows.text:
         out.write("[]\n")
         return
@@ -111,19 +112,21 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-STARTS = "=+@\t\r-"  # io.duelist._csv_cell's formula starts ('-' last: literal in a GLOB set)
+# io.formats.FORMULA, '-' last: a literal at the end of a GLOB set.
+STARTS = "".join(c for c in FORMULA if c != "-") + "-"
 
 
 def _cell(x: str, quote: str) -> str:
-    """A text CSV cell as io.duelist writes it: NULL as '', a formula start defused with
-    an apostrophe, then quoted as csv.writer would. Two GLOBs let the common cell through."""
+    """A text CSV cell as io.formats.cell writes it: NULL as '', a formula start (after
+    any apostrophes) defused with an apostrophe, then quoted as csv.writer would. Two
+    GLOBs let the common cell through."""
     first = ", ".join(_lit(c) for c in STARTS)
-    v = f"iif(substr({x}, 1, 1) IN ({first}), '''' || {x}, {x})"
+    v = f"iif(substr(ltrim({x}, ''''), 1, 1) IN ({first}), '''' || {x}, {x})"
     test = " OR ".join(f"instr({v}, {_lit(c)})" for c in quote)
     quoted = f"""iif({test}, '"' || replace({v}, '"', '""') || '"', {v})"""
     return (
         f"CASE WHEN {x} IS NULL THEN '' WHEN {x} GLOB {_lit('*[' + quote + ']*')}"
-        f" OR {x} GLOB {_lit('[' + STARTS + ']*')} THEN {quoted} ELSE {x} END"
+        f" OR {x} GLOB {_lit('[' + chr(39) + STARTS + ']*')} THEN {quoted} ELSE {x} END"
     )
 
 

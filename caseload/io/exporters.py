@@ -3,22 +3,26 @@
 Columns are the ``--format json`` field names, so ``caseload import`` reads an
 export back to the same data. CSV and XLSX cells that a spreadsheet would run
 as a formula get a leading apostrophe (the importer removes it again).
-Timestamps keep their microseconds: a re-import then recognises the contacts
-it already holds.
+Timestamps are ISO 8601 UTC and keep their microseconds: a re-import then
+recognises the contacts it already holds. The record formats are io.formats'.
 """
 
 from __future__ import annotations
 
-import csv
 import io
-import json
-from datetime import UTC, date, datetime
+from contextlib import contextmanager
 
-from caseload.io.cells import neutralise
-from caseload.io.fields import CARETEAM_COLUMNS, CONTACT_FIELDS, FOLLOWUP_FIELDS, PATIENT_FIELDS
+from caseload.io.fields import (
+    CARETEAM_COLUMNS,
+    CONTACT_FIELDS,
+    EXPORT_KINDS,
+    FOLLOWUP_FIELDS,
+    PATIENT_FIELDS,
+)
+from caseload.io.formats import EXPORT_FORMATS
 
-FORMATS = ("csv", "json", "ndjson", "xlsx", "fhir", "ics")
-KINDS = ("patients", "careteam", "contacts", "followups", "careplans")
+FORMATS = EXPORT_FORMATS
+KINDS = EXPORT_KINDS
 CAREPLAN_COLUMNS = (
     "patient_external_id", "version", "review_on", "summary", "problem", "category", "goal",
     "target_on", "goal_status", "interventions",
@@ -130,93 +134,47 @@ def plan_rows(plans: list[dict]) -> list[dict]:
     return rows
 
 
-# --- redaction -------------------------------------------------------------------------
-
-
-def redact(kind: str, rows: list[dict]) -> list[dict]:
-    """Every kind by the same rules (``services.redaction``): ids, dates and codes survive."""
-    from caseload.services.redaction import redact_rows
-
-    return redact_rows(rows)
-
-
 # --- writing ---------------------------------------------------------------------------
 
 
-def plain(value):
-    """A JSON value: dates ISO; timestamps ISO in local time with offset, microseconds kept."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    return value
-
-
-def cell(value) -> str:
-    """A value as a sheet cell: text, neutralised when a spreadsheet would run it."""
-    value = plain(value)
-    if value is None:
-        return ""
-    if value is True or value is False:
-        text = "yes" if value else "no"
-    elif isinstance(value, list):
-        text = ";".join(str(v) for v in value)
-    else:
-        text = str(value)
-    return neutralise(text)
+@contextmanager
+def _text(out):
+    """``out`` (a binary stream) as UTF-8 text, handed back undetached and flushed."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    try:
+        yield text
+        text.flush()
+    finally:
+        text.detach()
 
 
 def write(kind: str, rows: list[dict], fmt: str, out) -> None:
-    """``rows`` of ``kind`` to ``out`` (a binary stream) in ``fmt``."""
+    """``rows`` of ``kind`` to ``out`` (a binary stream) in ``fmt`` (io.formats owns the
+    record formats; fhir and ics are documents of their own)."""
+    from caseload.io import formats
+
     columns = COLUMNS[kind]
     if fmt in ("csv", "xlsx") and kind == "careplans":
         rows = plan_rows(rows)
-    if fmt == "csv":
-        text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-        w = csv.writer(text, lineterminator="\r\n")
-        w.writerow(columns)
-        for r in rows:
-            w.writerow([cell(r.get(c)) for c in columns])
-        text.flush()
-        text.detach()
-    elif fmt == "json":
-        data = [
-            plain(r) if kind == "careplans" else {c: plain(r.get(c)) for c in columns} for r in rows
-        ]
-        out.write((json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
-    elif fmt == "ndjson":
-        for r in rows:
-            obj = plain(r) if kind == "careplans" else {c: plain(r.get(c)) for c in columns}
-            out.write((json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8"))
-    elif fmt == "xlsx":
-        _xlsx(kind, columns, rows, out)
-    elif fmt == "fhir":
-        from caseload.io.fhir import bundle
-
-        out.write((json.dumps(bundle({kind: rows}), ensure_ascii=False, indent=1) + "\n").encode())
+    if fmt == "xlsx":
+        formats.write_xlsx(out, kind, columns, rows)
     elif fmt == "ics":
-        from caseload.io.ics import calendar
+        from caseload.io import ics
 
-        out.write(calendar(rows))
+        out.write(ics.followups(rows))
+    elif fmt == "fhir":
+        write_bundle({kind: rows}, out)
+    elif fmt in ("csv", "json", "ndjson"):
+        with _text(out) as text:
+            formats.write(fmt, text, columns, rows, line_end="\r\n", whole=kind == "careplans")
     else:
         raise ValueError(fmt)
 
 
-def _xlsx(kind: str, columns, rows: list[dict], out) -> None:
-    from openpyxl import Workbook
+def write_bundle(records: dict[str, list[dict]], out) -> None:
+    """Every kind in one FHIR Bundle, to ``out`` (a binary stream)."""
+    from caseload.io import formats
+    from caseload.io.fhir import bundle
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(kind)
-    ws.append(list(columns))
-    for r in rows:
-        # Every cell as text: Excel must not turn "0123" into 123 or a date into a number.
-        ws.append([cell(r.get(c)) for c in columns])
-    buf = io.BytesIO()
-    wb.save(buf)
-    out.write(buf.getvalue())
+    with _text(out) as text:
+        formats.write_document(text, bundle(records))

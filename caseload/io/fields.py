@@ -23,6 +23,13 @@ from caseload.services.fieldnames import (  # noqa: F401  (re-exported to the im
     search_key,
 )
 
+# The kinds `import` and `export` take (the CLI builds its choices from these).
+IMPORT_KINDS = ("patients", "contacts", "followups", "careteam")
+EXPORT_KINDS = ("patients", "careteam", "contacts", "followups", "careplans")
+# `export KIND` names these; the care team goes out with `export all` (SPEC).
+EXPORT_NAMED = ("patients", "contacts", "followups", "careplans")
+CONFLICTS = ("update", "skip", "fail")
+
 CARETEAM_FIELDS = ("id", "name", "role", "organization", "phone", "email")
 # Care team rows name the patient they belong to (optional) and what the member is for them.
 CARETEAM_COLUMNS = (*CARETEAM_FIELDS, "patient_external_id", "relationship")

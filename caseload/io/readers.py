@@ -20,8 +20,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 from caseload.errors import Invalid
+from caseload.io.formats import IMPORT_FORMATS
 
-FORMATS = ("auto", "csv", "xlsx", "json", "ndjson", "fhir")
+FORMATS = IMPORT_FORMATS
 _SNIFF = 8192
 # What str.splitlines breaks lines at besides \r and \n (a newline="" file does not).
 _OTHER_BREAKS = ("\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")

@@ -1,19 +1,17 @@
 """Writers for the program report: text (80-column paper), table, CSV, JSON and Markdown.
 
-All of the report's serialisation lives in this one module (on purpose: formats
-are being consolidated, and one small place is easy to repoint). It reuses the
-shared pieces: io/tables.py for tables and widths, io/cells.py's neutraliser for
-CSV, io/jsonarray.py's array shape, services/redaction.py's initials.
+The page layouts (the text paper, the table's rows, the Markdown sections) are
+the report's own; every cell and document goes through the shared formats
+(io/formats.py: JSON document, CSV with the one formula neutraliser, Markdown
+cells) and io/tables.py (widths, the table renderer).
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import textwrap
 from typing import TextIO
 
-from caseload.io.cells import neutralise
+from caseload.io import formats
 from caseload.io.tables import Col, cells, dropped_note, fit, render, width_for
 from caseload.services.redaction import initials
 
@@ -38,7 +36,7 @@ def write(report, fmt: str, out: TextIO, *, redacted=False, detail=False, store=
     """Write ``report`` in ``fmt``; returns the number of detail rows written."""
     data = prepared(report, redacted=redacted, detail=detail)
     if fmt == "json":
-        out.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+        formats.write_document(out, data, indent=1)
     elif fmt == "csv":
         _csv(data, out, detail)
     elif fmt == "text":
@@ -150,27 +148,18 @@ def _table(data: dict, out: TextIO, detail: bool) -> None:
                     out.write(f"{m['key']}.{f['key']}: {_detail_line(row)}\n")
 
 
-def _csv_cell(value) -> str:
-    return "" if value is None else neutralise(str(value))
-
-
 def _csv(data: dict, out: TextIO, detail: bool) -> None:
     """One row per figure; with ``detail``, one row per detail line instead (its own columns)."""
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(DETAIL_KEYS if detail else CSV_KEYS)
-    for m in data["measures"]:
-        for f in m["figures"]:
-            if detail:
-                for row in f["detail"]:
-                    full = {"measure": m["key"], "figure": f["key"], **row}
-                    w.writerow([_csv_cell(full.get(k)) for k in DETAIL_KEYS])
-            else:
-                full = {"measure": m["key"], "figure": f["key"], **f}
-                w.writerow([_csv_cell(full.get(k)) for k in CSV_KEYS])
+    rows = [
+        {"measure": m["key"], "figure": f["key"], **r}
+        for m in data["measures"]
+        for f in m["figures"]
+        for r in (f["detail"] if detail else [f])
+    ]
+    formats.write_csv(out, DETAIL_KEYS if detail else CSV_KEYS, rows)
 
 
-def _md(text: object) -> str:
-    return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
+_md = formats.markdown_cell
 
 
 def _markdown(data: dict, out: TextIO, detail: bool, store: str) -> None:

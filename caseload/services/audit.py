@@ -8,12 +8,13 @@ caller's ``BEGIN IMMEDIATE`` unit of work, so two writers cannot fork the chain.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, text
 
 from caseload.models import AuditEvent
-from caseload.services.auditchain import GENESIS, detail_text, event_hash
+from caseload.services.auditchain import GENESIS, TRIGGERS, detail_text, event_hash
 from caseload.services.common import actor, utcnow
 
 
@@ -67,9 +68,85 @@ def list_events(
     return [r.model_dump() for r in rows]
 
 
+@dataclass
+class ChainReport:
+    """What `audit verify` found: the events, the last one's hash, one line per problem."""
+
+    count: int = 0
+    head: str = GENESIS
+    problems: list[str] = field(default_factory=list)
+
+
 def verify(session: Session) -> list[str]:
-    """Walk the chain; return one line per break (empty when the chain holds)."""
-    problems: list[str] = []
+    """Every check of the log; one line per problem (empty when it holds)."""
+    return check_log(session).problems
+
+
+def check_log(session: Session) -> ChainReport:
+    """The chain walked, the store's guards on it, and its length and head against store_meta.
+
+    The walk finds an edited or removed event in the middle; the count and head
+    kept in store_meta (moved by a trigger in the same transaction as each insert)
+    find removed events at the end, or all of them; the trigger check finds the
+    guards dropped or replaced. A key holder who rewrites all three goes unseen.
+    """
+    report = _walk(session)
+    if report.count == 0:
+        report.problems.append("the log is empty: every store keeps at least its first event")
+    report.problems += trigger_problems(session)
+    report.problems += meta_problems(session, report.count, report.head)
+    return report
+
+
+def trigger_problems(session: Session) -> list[str]:
+    """The append-only and bookkeeping triggers, present with their exact definitions."""
+    rows = session.exec(
+        text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_event'"
+        )
+    ).all()
+    found = {name: sql for name, sql in rows}
+    expected = dict(TRIGGERS)
+    if not _has_meta_table(session):  # a store at 0001 has no store_meta trigger yet
+        expected.pop("audit_event_meta")
+    out = []
+    for name, sql in expected.items():
+        if name not in found:
+            out.append(f"the trigger {name} that guards the log is missing")
+        elif found[name] != sql:
+            out.append(f"the trigger {name} that guards the log was replaced")
+    out += [f"an unexpected trigger {name} is on the log" for name in found if name not in expected]
+    return out
+
+
+def _has_meta_table(session: Session) -> bool:
+    row = session.exec(
+        text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'store_meta'")
+    ).first()
+    return row is not None
+
+
+def meta_problems(session: Session, count: int, head: str) -> list[str]:
+    """The chain's length and head against what the store recorded as each event went in."""
+    if not _has_meta_table(session):
+        return []
+    meta = dict(session.exec(text("SELECT key, value FROM store_meta")).all())
+    out = []
+    recorded = meta.get("audit_count")
+    if recorded is None or str(count) != recorded:
+        out.append(
+            f"the log holds {count} events but the store recorded {recorded or 'none'}: "
+            "events were removed (or added) outside caseload"
+        )
+    if count and meta.get("audit_head") != head:
+        out.append("the last event is not the head the store recorded: the end of the log changed")
+    return out
+
+
+def _walk(session: Session) -> ChainReport:
+    """Walk the chain; one line per break."""
+    report = ChainReport()
+    problems = report.problems
     prev = GENESIS
     expected_id = None
     for position, ev in enumerate(session.exec(select(AuditEvent).order_by(col(AuditEvent.id))), 1):
@@ -87,4 +164,6 @@ def verify(session: Session) -> list[str]:
             problems.append(f"event {position} (id {ev.id}): its content was changed")
         prev = ev.hash
         expected_id = (ev.id or 0) + 1
-    return problems
+        report.count = position
+    report.head = prev
+    return report

@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 from caseload.errors import Invalid, NotFound
 from caseload.models import CareTeamMember, PatientCareTeam
 from caseload.services import audit
+from caseload.services.common import MAX_SHORT_TEXT as MAX_TEXT
 from caseload.services.common import utcnow
 from caseload.services.patients import get_row
 
@@ -23,7 +24,6 @@ ROLE_SUGGESTIONS = (
     "caregiver",
     "other",
 )
-MAX_TEXT = 1_000
 
 
 def to_public(m: CareTeamMember) -> dict:

@@ -1,11 +1,11 @@
-"""Small helpers every service shares: the clock, the OS user, enum checks, row → dict."""
+"""Small helpers and rules every service shares: the clock, the OS user, text limits, yes/no words, enum checks."""
 
 from __future__ import annotations
 
 import getpass
 import os
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 from caseload.errors import Invalid
@@ -32,6 +32,18 @@ def actor() -> str:
 
 # The longest free text a field takes (notes, descriptions); longer is an error, not a cut.
 MAX_TEXT = 20_000
+# The longest short text (a care team member's name, role, organization, relationship).
+MAX_SHORT_TEXT = 1_000
+# Clocks on field laptops drift; a contact a few minutes "ahead" is not a mistake.
+FUTURE_SLACK = timedelta(minutes=5)
+# The words a yes/no value may be written as (options, imported cells), any case.
+TRUE_WORDS = ("yes", "y", "true", "t", "1")
+FALSE_WORDS = ("no", "n", "false", "f", "0")
+
+
+def named(name: str, preferred: str | None) -> str:
+    """A person's name as shown everywhere: ``name (preferred)`` when there is a preferred one."""
+    return f"{name} ({preferred})" if preferred else name
 
 
 def clean_text(
@@ -74,11 +86,3 @@ def split_tags(value: str | Iterable[str] | None) -> list[str]:
 
 def join_tags(value: str | Iterable[str] | None) -> str:
     return ";".join(split_tags(value))
-
-
-def row_dict(obj, fields: Iterable[str] | None = None) -> dict:
-    """An ORM row as a plain dict (optionally only ``fields``, in that order)."""
-    data = obj.model_dump()
-    if fields is None:
-        return data
-    return {f: data.get(f) for f in fields}

@@ -26,17 +26,15 @@ from caseload.models import (
     Patient,
 )
 from caseload.services import audit
-from caseload.services.common import actor, check_choice, utcnow
+from caseload.services.common import FUTURE_SLACK, MAX_TEXT, actor, check_choice, utcnow
 from caseload.services.fieldnames import CONTACT_FIELDS
+from caseload.services.patients import display_name
 from caseload.services.patients import get_row as patient_row
 
 # The public field names: the keys of `--format json` and the import columns.
 FIELDS = CONTACT_FIELDS
 EDITABLE = ("at", "method", "party", "outcome", "duration_min", "note")
 EDIT_WINDOW = timedelta(hours=24)
-# Clocks on field laptops drift; a contact a few minutes "ahead" is not a mistake.
-FUTURE_SLACK = timedelta(minutes=5)
-MAX_NOTE = 20_000
 
 
 def as_utc(value: datetime | None) -> datetime | None:
@@ -70,8 +68,8 @@ def _note(note: str | None) -> str | None:
     if note is None:
         return None
     note = str(note).strip()
-    if len(note) > MAX_NOTE:
-        raise Invalid(f"note is longer than {MAX_NOTE} characters")
+    if len(note) > MAX_TEXT:
+        raise Invalid(f"note is longer than {MAX_TEXT} characters")
     return note or None
 
 
@@ -337,3 +335,31 @@ def edit(session: Session, contact_id: int, **fields) -> dict:
 def _stored(value):
     """Compare timestamps as the store keeps them (UTC), whatever their tzinfo."""
     return as_utc(value) if isinstance(value, datetime) else value
+
+
+def recent(session: Session, limit: int = 20) -> list[dict]:
+    """The latest contacts across the caseload (addenda left out), newest first, each with
+    its patient's external id and display name: Today's panel in the TUI.
+
+    Read backwards through ``ix_contact_at``, so it reads ``limit`` rows, not the table:
+    the ``+ 0`` keeps SQLite from choosing the addendum index for ``IS NULL`` instead,
+    which matches nearly every row and then sorts them all.
+    """
+    rows = session.exec(
+        select(Contact, Patient)
+        .join(Patient, col(Patient.id) == col(Contact.patient_id))
+        .where((col(Contact.addendum_to) + 0).is_(None))
+        .order_by(col(Contact.at).desc(), col(Contact.id).desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "id": c.id,
+            "at": as_utc(c.at),
+            "method": c.method,
+            "outcome": c.outcome,
+            "patient_external_id": p.external_id,
+            "patient_name": display_name(p),
+        }
+        for c, p in rows
+    ]

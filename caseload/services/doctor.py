@@ -1,14 +1,16 @@
 """Health checks for `caseload doctor`: each returns OK / WARN / FAIL with the fix.
 
-Checks that need no key (file modes, a pending key rotation) run first, so a
-store that does not open still gets a useful report. Nothing here writes.
+Checks that need no key (file modes, a pending key rotation, leftover files)
+run first, so a store that does not open still gets a useful report. Nothing
+here writes except ``--checkpoint``; leftovers are removed by the CLI when asked.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -100,7 +102,7 @@ def keyring_check(timeout: float, key_source: str) -> Check:
 
 def store_checks(conn) -> list[Check]:
     """Pages and HMACs, and the schema revision, on an open raw connection."""
-    from caseload.store.schema import HEAD, KNOWN, read_revision
+    from caseload.store.revision import HEAD, KNOWN, read_revision
 
     out: list[Check] = []
     try:
@@ -169,12 +171,13 @@ def backup_age(last: datetime | None, now: datetime) -> Check:
 
 
 def audit_checks(session) -> tuple[Check, datetime | None]:
-    """The chain verified, and when the last `store.backup` event was recorded."""
+    """The log checked (chain, guards, length and head), and when the last backup was recorded."""
     from sqlmodel import col, select
 
     from caseload.models import AuditEvent
+    from caseload.services import audit
 
-    count, problems = verify_chain(session)
+    report = audit.check_log(session)
     last = session.exec(
         select(AuditEvent.at)
         .where(AuditEvent.action == "store.backup")
@@ -183,25 +186,108 @@ def audit_checks(session) -> tuple[Check, datetime | None]:
     ).first()
     if last is not None and last.tzinfo is None:
         last = last.replace(tzinfo=UTC)
+    problems = report.problems
     if problems:
         check = Check(
             "FAIL",
             "audit chain",
-            f"{len(problems)} break(s) among {count} events; the first: {problems[0]}",
+            f"{len(problems)} problem(s) among {report.count} events; the first: {problems[0]}",
             "caseload audit verify lists them; compare with a backup",
         )
     else:
-        check = Check("OK", "audit chain", f"{count} events verify")
+        check = Check("OK", "audit chain", f"{report.count} events verify")
     return check, last
 
 
-def verify_chain(session) -> tuple[int, list[str]]:
-    """`audit verify`: the number of events and one line per break."""
-    from sqlmodel import func, select
+def leftover_check(found: list[Path]) -> Check:
+    if not found:
+        return Check("OK", "leftover files", "none")
+    names = ", ".join(p.name for p in found[:3]) + (" …" if len(found) > 3 else "")
+    return Check(
+        "WARN",
+        "leftover files",
+        f"{len(found)} left by interrupted work ({names})",
+        "caseload doctor --yes removes them",
+    )
 
-    from caseload.models import AuditEvent
-    from caseload.services import audit
 
-    problems = audit.verify(session)
-    count = session.exec(select(func.count()).select_from(AuditEvent)).one()
-    return count, problems
+# --- the whole run --------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    """Doctor's findings: the checks in order, a key that failed, leftovers it may remove."""
+
+    results: list[Check]
+    failure: Exception | None = None
+    leftovers: list[Path] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for r in self.results if r.status == "FAIL")
+
+
+def run(
+    db: Path,
+    key_file: Path | None,
+    get_key: Callable,
+    *,
+    keyring_timeout: float,
+    busy_timeout_ms: int,
+    checkpoint: bool = False,
+) -> Report:
+    """Every check, the ones needing no key first; writes nothing but an asked-for checkpoint.
+
+    A missing store is first recovered if an interrupted restore left it aside;
+    an empty or non-regular file is refused (raised) like at any open.
+    """
+    from caseload.errors import StoreLocked
+    from caseload.store import recovery, rekey
+    from caseload.store.connect import check_store_file, connect
+
+    check_store_file(db)
+    results = file_modes(db, key_file)
+    pending = rekey.pending_file(key_file) if key_file is not None else None
+    whole = pending is not None and pending.exists() and rekey.torn_pending(key_file) is None
+    results.append(pending_rotation(pending, whole))
+    found = recovery.leftovers(db, key_file)
+    results.append(leftover_check(found))
+    try:
+        key = get_key()
+        conn = connect(db, key, busy_timeout_ms=busy_timeout_ms)
+    except StoreLocked as exc:
+        results.append(Check("FAIL", "key", exc.message, "see docs/security.md"))
+        return Report(results, exc, found)
+    results.append(Check("OK", "key", f"opens the store (from {key.source})"))
+    results.append(keyring_check(keyring_timeout, key.source))
+    try:
+        if checkpoint:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        results += store_checks(conn)
+    finally:
+        conn.close()
+    results.append(wal_check(db))
+    results += _log_checks(db, key, results, busy_timeout_ms)
+    return Report(results, None, found)
+
+
+def _log_checks(db: Path, key, results: list[Check], busy_timeout_ms: int) -> list[Check]:
+    """The last backup's age and the audit log, unless the pages are already known damaged."""
+    from caseload.services.common import utcnow
+    from caseload.store.engine import open_store, session
+
+    damaged = any(
+        r.status == "FAIL" and r.name in ("integrity_check", "cipher_integrity_check")
+        for r in results
+    )
+    chain, last_event = Check("FAIL", "audit chain", "not read: the store is damaged"), None
+    if not damaged:
+        engine = open_store(db, key, busy_timeout_ms=busy_timeout_ms, upgrade=False)
+        try:
+            with session(engine) as s:
+                chain, last_event = audit_checks(s)
+        except Exception as exc:  # a damaged table raises; doctor reports, never crashes
+            chain = Check("FAIL", "audit chain", f"unreadable ({exc.__class__.__name__})")
+        finally:
+            engine.dispose()
+    return [backup_age(last_backup_at(db, last_event), utcnow()), chain]

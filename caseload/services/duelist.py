@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from caseload.services import schedule
-from caseload.services.redaction import initials, mask_phone
 
 STATUS_ORDER = {schedule.OVERDUE: 0, schedule.DUE: 1, schedule.UPCOMING: 2}
 # Follow-ups may not set a window opening more than this many days before due, so the
@@ -57,10 +56,6 @@ def _query(overrides: Mapping[str, tuple[int, int]]) -> str:
             OR julianday(f.due_on) - julianday(:today) <= {before})
        AND p.status = 'active'
     """
-
-
-def _day(text: str | None) -> date | None:
-    return date.fromisoformat(text[:10]) if text else None
 
 
 _LOCAL_DAYS: dict[str, date] = {}
@@ -171,14 +166,3 @@ def build(
         )
     )
     return DueList(day=day, days=days, items=items)
-
-
-# --- redaction -------------------------------------------------------------------------
-
-
-def redact(item: dict) -> dict:
-    out = dict(item)
-    out["patient_name"] = initials(item["patient_name"])
-    out["preferred_name"] = initials(item["preferred_name"]) if item.get("preferred_name") else None
-    out["phone"] = mask_phone(item.get("phone"))
-    return out

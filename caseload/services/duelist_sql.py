@@ -123,8 +123,8 @@ ORDER = "ORDER BY rank, score DESC, due_on, id"
 
 
 def register_redaction(conn) -> None:
-    """The SQL functions a redacted ``scored_sql`` calls (duelist.initials, mask_phone)."""
-    from caseload.services.duelist import initials, mask_phone
+    """The SQL functions a redacted ``scored_sql`` calls (redaction.initials, mask_phone)."""
+    from caseload.services.redaction import initials, mask_phone
 
     conn.create_function("cl_initials", 1, initials, deterministic=True)
     conn.create_function("cl_mask_phone", 1, mask_phone, deterministic=True)

@@ -11,12 +11,13 @@ An admission (HL7 A01/A04, an in-progress Encounter) is kept as
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
 
-from caseload.errors import Invalid
-from caseload.models import FollowUp, Transition
+from caseload.errors import CaseloadError, Invalid, NotFound
+from caseload.models import FollowUp, Patient, Transition
 from caseload.services import audit, patients, schedule, transitions
 from caseload.services.common import utcnow
 
@@ -37,10 +38,30 @@ class Event:
     reason: str | None = None
     setting: str = "inpatient"
     disposition: str | None = None
+    # False when the feed gave no visit number / Encounter identifier: the key is then
+    # patient+facility+time, and a discharge may complete an admission keyed otherwise.
+    numbered: bool = True
 
 
-def _find(session: Session, visit_key: str) -> Transition | None:
-    return session.exec(select(Transition).where(Transition.visit_key == visit_key)).first()
+def _find(session: Session, ev: Event, patient_id: int) -> Transition | None:
+    """The transition of ``ev``'s visit: by visit key; without a visit number, also the
+    patient's open admission at that facility, or their discharge from it that same day
+    (an A01 with PV1-44 and its A03 without it are keyed on different times)."""
+    t = session.exec(select(Transition).where(Transition.visit_key == ev.visit_key)).first()
+    if t is not None or ev.numbered or ev.discharged_on is None:
+        return t
+    same = select(Transition).where(
+        Transition.patient_id == patient_id, Transition.facility == _clean(ev.facility)
+    )
+    return session.exec(
+        same.where(
+            (Transition.status == "admitted") | (Transition.discharged_on == ev.discharged_on)
+        ).order_by(col(Transition.id).desc())
+    ).first()
+
+
+def _clean(value: str | None) -> str | None:
+    return (value or "").strip() or None
 
 
 def apply(
@@ -52,8 +73,10 @@ def apply(
     max_age_days: int | None = None,
 ) -> str:
     """Apply ``ev``; returns created, updated or unchanged. Raises Invalid/NotFound."""
+    if ev.admitted_at is not None:  # stored in UTC; a naive time is this computer's local time
+        ev.admitted_at = ev.admitted_at.astimezone(UTC)
     p = patients.get_row(session, ev.external_id)
-    t = _find(session, ev.visit_key)
+    t = _find(session, ev, p.id)
     if t is not None and t.patient_id != p.id:
         raise Invalid("this visit is recorded for another patient")
     if ev.discharged_on is None:
@@ -91,7 +114,7 @@ def apply(
             source=ev.source, followups=[f.id for f in made],
         )  # fmt: skip
     else:
-        _redate(session, t, p.risk, holidays)
+        _replan(session, t, p.risk, holidays)
         audit.record(
             session, "transition.update", "transition", t.id, patient_id=p.id,
             source=ev.source, fields=sorted(changed),
@@ -111,9 +134,11 @@ def _admit(session: Session, p, t: Transition | None, ev: Event) -> str:
         audit.record(session, "transition.admit", "transition", t.id, patient_id=p.id,
                      source=ev.source)  # fmt: skip
         return CREATED
-    if t.status == "discharged":
-        return UNCHANGED  # an admission re-sent after its discharge says nothing new
     changed = _changes(t, ev)
+    if t.status == "discharged":
+        # An admission re-sent after its discharge, or an A08 without PV1-45: only the
+        # words (facility, reason, disposition) can change; the dates stay the discharge's.
+        changed = {k: v for k, v in changed.items() if k in _TEXT}
     if not changed:
         return UNCHANGED
     _set(t, ev, changed)
@@ -137,8 +162,8 @@ def _changes(t: Transition, ev: Event) -> dict:
         if v is None:
             continue
         old = getattr(t, k)
-        if k == "admitted_at" and old is not None and v is not None:
-            same = old.replace(tzinfo=None) == v.replace(tzinfo=None)
+        if k == "admitted_at" and old is not None:
+            same = old.astimezone(UTC) == v.astimezone(UTC) if old.tzinfo else old == v
         else:
             same = old == v
         if not same:
@@ -152,16 +177,156 @@ def _set(t: Transition, ev: Event, changed: dict) -> None:
     t.updated_at = utcnow()
 
 
-def _redate(session: Session, t: Transition, risk: str | None, holidays) -> None:
-    """Open follow-ups of ``t`` moved to the dates its (corrected) discharge gives."""
+def _replan(session: Session, t: Transition, risk: str | None, holidays) -> None:
+    """``t``'s follow-ups brought to what its corrected discharge gives: open ones re-dated;
+    a changed setting (inpatient <-> emergency) cancels the open step it no longer has and
+    adds the one it now has. A done step stays done; nothing is created twice."""
     plans = {p.kind: p for p in schedule.transition_followups(t.discharged_on, risk, t.setting,
                                                              holidays)}  # fmt: skip
-    rows = session.exec(
-        select(FollowUp).where(FollowUp.transition_id == t.id, FollowUp.status == "open")
-    ).all()
+    rows = session.exec(select(FollowUp).where(FollowUp.transition_id == t.id)).all()
+    have = {f.kind for f in rows}
     for f in rows:
         plan = plans.get(f.kind)
-        if plan is not None and f.due_on != plan.due_on:
+        if f.status != "open":
+            continue
+        if plan is None:
+            f.status = "cancelled"
+            f.cancelled_reason = f"the discharge is now recorded as {t.setting}"
+        elif f.due_on != plan.due_on:
             f.due_on = plan.due_on
-            session.add(f)
+        session.add(f)
+    now = utcnow()
+    for kind, plan in plans.items():
+        if kind not in have:
+            session.add(FollowUp(
+                patient_id=t.patient_id, title=plan.title, kind=kind, due_on=plan.due_on,
+                priority=plan.priority, transition_id=t.id, created_at=now,
+            ))  # fmt: skip
     session.flush()
+
+
+# --- many at once: a feed file of thousands of messages ----------------------------------
+
+_CHUNK = 500
+
+
+def apply_many(
+    session: Session,
+    events: list[Event],
+    *,
+    holidays: frozenset[date] = frozenset(),
+    today: date | None = None,
+    max_age_days: int | None = None,
+    progress=None,
+) -> list[str | CaseloadError]:
+    """``apply`` for each event in order, its outcome or its error, at bulk speed.
+
+    The common case (a new discharge of a known patient) is gathered and written with
+    Core inserts: its transition and its follow-ups from the same ``schedule`` rule
+    ``transitions.record`` uses. A visit already stored and unchanged is answered from
+    one bulk read. Everything else (admissions, updates, a visit seen twice in the file,
+    a key without visit number) goes through ``apply`` after the queue is written, so
+    the order of the file is kept. The import's audit event covers the bulk-made rows.
+    """
+    people = _patients(session, {ev.external_id for ev in events})
+    stored = _stored(session, [ev.visit_key for ev in events])
+    queue: list[tuple[int, Event, int, str | None]] = []
+    seen: set[str] = set()
+    out: list[str | CaseloadError] = []
+    for k, ev in enumerate(events):
+        if progress is not None and k % 500 == 0:
+            progress(k)
+        try:
+            out.append(_one(session, ev, people, stored, (queue, seen, out), k,
+                            holidays, today, max_age_days))  # fmt: skip
+        except CaseloadError as exc:
+            out.append(exc)
+    _flush(session, queue, holidays, out)
+    if progress is not None:
+        progress(len(events))
+    return out
+
+
+def _one(session, ev, people, stored, pending, k, holidays, today, max_age_days) -> str:
+    """One event of ``apply_many``: queued (its outcome set when written), answered, or
+    applied (after the queue is written, so the file's order holds)."""
+    queue, seen, out = pending
+    p = people.get(ev.external_id)
+    if p is None:
+        raise NotFound(f"no patient with external id {ev.external_id}")
+    t = stored.get(ev.visit_key)
+    if t is not None and t.patient_id != p[0]:
+        raise Invalid("this visit is recorded for another patient")
+    if t is not None and t.status == "discharged" and not _changes(t, ev):
+        return UNCHANGED
+    new = t is None and ev.visit_key not in seen and ev.numbered and ev.discharged_on is not None
+    seen.add(ev.visit_key)
+    if not new:  # an admission, an update, a visit met earlier in the file, no visit number
+        _flush(session, queue, holidays, out)
+        return apply(session, ev, holidays=holidays, today=today, max_age_days=max_age_days)
+    transitions.check_discharge(ev.discharged_on, today=today, max_age_days=max_age_days)
+    if ev.admitted_at is not None:
+        ev.admitted_at = ev.admitted_at.astimezone(UTC)
+    queue.append((k, ev, p[0], p[1]))
+    return ""
+
+
+def _patients(session: Session, external_ids: set[str]) -> dict[str, tuple[int, str | None]]:
+    keys, out = sorted(external_ids), {}
+    for i in range(0, len(keys), _CHUNK):
+        rows = session.exec(
+            select(Patient.external_id, Patient.id, Patient.risk).where(
+                col(Patient.external_id).in_(keys[i : i + _CHUNK])
+            )
+        )
+        out.update({ext: (pid, risk) for ext, pid, risk in rows})
+    return out
+
+
+def _stored(session: Session, visit_keys: list[str]) -> dict[str, Transition]:
+    keys, out = sorted(set(visit_keys)), {}
+    for i in range(0, len(keys), _CHUNK):
+        rows = session.exec(
+            select(Transition).where(col(Transition.visit_key).in_(keys[i : i + _CHUNK]))
+        )
+        out.update({t.visit_key: t for t in rows})
+    return out
+
+
+def _flush(session: Session, todo: list, holidays, out: list) -> None:
+    """Write the queued new discharges: transitions, then their follow-ups (Core inserts)."""
+    if not todo:
+        return
+    now = utcnow()
+    rows = [
+        {
+            "patient_id": pid, "discharged_on": ev.discharged_on,
+            "facility": _clean(ev.facility), "reason": _clean(ev.reason), "setting": ev.setting,
+            "status": "discharged", "admitted_at": ev.admitted_at,
+            "disposition": _clean(ev.disposition), "source": ev.source,
+            "visit_key": ev.visit_key, "created_at": now, "updated_at": None,
+        }
+        for _k, ev, pid, _risk in todo
+    ]  # fmt: skip
+    session.execute(insert(Transition), rows)
+    ids = {}
+    keys = [r["visit_key"] for r in rows]
+    for i in range(0, len(keys), _CHUNK):
+        found = session.exec(
+            select(Transition.visit_key, Transition.id).where(
+                col(Transition.visit_key).in_(keys[i : i + _CHUNK])
+            )
+        )
+        ids.update((key, tid) for key, tid in found)
+    made = [
+        {
+            "patient_id": pid, "title": plan.title, "kind": plan.kind, "due_on": plan.due_on,
+            "priority": plan.priority, "transition_id": ids[ev.visit_key], "created_at": now,
+        }
+        for _k, ev, pid, risk in todo
+        for plan in schedule.transition_followups(ev.discharged_on, risk, ev.setting, holidays)
+    ]  # fmt: skip
+    session.execute(insert(FollowUp), made)
+    for k, *_rest in todo:
+        out[k] = CREATED
+    todo.clear()

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session, col, func, select
 
+from caseload.config import MAX_WINDOW_DAYS
 from caseload.errors import Invalid, NotFound
 from caseload.models import FollowUp, FollowUpKind, FollowUpStatus, Patient
 from caseload.services import audit, contacts, schedule
@@ -145,10 +146,6 @@ def _next_after(rule: str, start: date, after: date) -> date | None:
 
 
 _text = clean_text
-
-
-# The due list bounds its index scan by this (services.duelist.MAX_WINDOW_BEFORE).
-MAX_WINDOW_DAYS = 60
 
 
 def _window(value, name: str) -> int | None:

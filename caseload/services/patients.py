@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from caseload.errors import Invalid, NotFound
 from caseload.models import Patient, PatientStatus, Risk
 from caseload.services import audit
-from caseload.services.common import check_choice, join_tags, split_tags, utcnow
+from caseload.services.common import MAX_TEXT, check_choice, join_tags, named, split_tags, utcnow
 from caseload.services.fieldnames import (
     BOOL_FIELDS,
     DATE_FIELDS,
@@ -27,7 +27,6 @@ from caseload.services.fieldnames import (
 # The public field names, in SPEC's order: the keys of `--format json` and import columns.
 FIELDS = PATIENT_FIELDS
 REQUIRED = PATIENT_REQUIRED
-MAX_TEXT = 20_000
 
 
 def to_public(p: Patient) -> dict:
@@ -42,8 +41,7 @@ def display_name(p: Patient | Mapping) -> str:
     get = p.get if isinstance(p, Mapping) else lambda k: getattr(p, k)
     pref = get("preferred_name")
     given = get("given_name")
-    name = f"{given} {get('family_name')}"
-    return f"{name} ({pref})" if pref and pref != given else name
+    return named(f"{given} {get('family_name')}", pref if pref != given else None)
 
 
 def _clean(values: Mapping, *, partial: bool) -> dict:
@@ -362,3 +360,10 @@ def find(
         d["programs"] = split_tags(d["programs"])
         rows.append(d)
     return Page(rows, next_after)
+
+
+def program_tags(session: Session) -> list[str]:
+    """The program tags in use, sorted (the TUI's program filter): a scan bounded to the
+    distinct ``programs`` values, cheap enough once per screen."""
+    rows = session.exec(select(Patient.programs).where(Patient.programs != "").distinct())
+    return sorted({tag for text in rows for tag in split_tags(text)})

@@ -73,3 +73,14 @@ def redact_value(value: Any) -> Any:
 
 def redact_rows(rows: list[dict]) -> list[dict]:
     return [redact_value(r) for r in rows]
+
+
+def redact_due_item(item: dict) -> dict:
+    """A due-list item for a printout that may be seen by others: names as initials, the
+    phone masked; the title and codes stay, they say what to do (the SQL path registers
+    ``initials`` and ``mask_phone`` as SQL functions to the same effect)."""
+    out = dict(item)
+    out["patient_name"] = initials(item["patient_name"])
+    out["preferred_name"] = initials(item["preferred_name"]) if item.get("preferred_name") else None
+    out["phone"] = mask_phone(item.get("phone"))
+    return out

@@ -15,6 +15,9 @@ from datetime import date
 from pathlib import Path
 from string import Template
 
+# The ways a reminder goes (patients: outbox, email; the coordinator: ics). Here, not in
+# services.reminders, so the CLI builds its --channel choices without SQLAlchemy.
+CHANNELS = ("outbox", "email", "ics")
 FALLBACK_LANGUAGE = "en"
 PLACEHOLDERS = (
     "first_name",
@@ -134,14 +137,23 @@ def candidates(language: str | None, kind: str) -> list[tuple[str, str]]:
 
 
 def _shipped(name: str) -> str | None:
-    from importlib.resources import files
+    from caseload import paths
 
-    res = files("caseload.templates").joinpath(name)
+    res = paths.shipped_templates().joinpath(name)
     return res.read_text(encoding="utf-8") if res.is_file() else None
 
 
 class Templates:
-    """Finds templates in the user's folder first, then among the shipped ones (memoised)."""
+    """Finds templates in the user's folder first, then among the shipped ones (memoised).
+    Both folders come from ``caseload.paths`` (``templates_dir``, ``shipped_templates``);
+    ``user_dir=None``: the shipped ones only."""
+
+    @classmethod
+    def configured(cls) -> Templates:
+        """The user's folder (``paths.templates_dir()``), then the shipped templates."""
+        from caseload import paths
+
+        return cls(paths.templates_dir())
 
     def __init__(self, user_dir: Path | None) -> None:
         self.user_dir = user_dir

@@ -41,7 +41,7 @@ PATIENT_CHANNELS = {
     "outbox": ("phone", "may_text", "text"),
     "email": ("email", "may_email", "email"),
 }
-CHANNELS = ("outbox", "email", "ics")
+CHANNELS = reminder_text.CHANNELS
 _NO_DETAIL = {"phone": "no phone number", "email": "no email address"}
 _NO_CONSENT = {"may_text": "no consent to text", "may_email": "no consent to email"}
 
@@ -215,39 +215,47 @@ def plan(
             result.messages.append(Message(pid, ext, channel, None, "en", [item]))
             continue
         detail, consent, _method = PATIENT_CHANNELS[channel]
-        to = (phone if detail == "phone" else email) or ""
-        if not {"may_text": may_text, "may_email": may_email}[consent]:
-            item.reason = _NO_CONSENT[consent]
-        elif not to.strip():
-            item.reason = _NO_DETAIL[detail]
-        else:
-            try:
-                rendered = reminder_text.render(
-                    templates,
-                    language=lang,
-                    kind=kind,
-                    first_name=(preferred or given or "").strip(),
-                    due_on=due_on,
-                    coordinator_name=coordinator_name,
-                    coordinator_phone=coordinator_phone,
-                )
-            except reminder_text.TemplateProblem as exc:
-                item.reason = str(exc)
-            else:
-                item.text = rendered.text
-                msg = groups.get(pid)
-                if msg is None:
-                    msg = groups[pid] = Message(
-                        pid, ext, channel, to.strip(), rendered.language, []
-                    )
-                    result.messages.append(msg)
-                msg.items.append(item)
-                continue
-        result.skipped.append(item)
+        to = ((phone if detail == "phone" else email) or "").strip()
+        allowed = {"may_text": may_text, "may_email": may_email}[consent]
+        language = _render(item, allowed, to, consent, detail, templates, lang, preferred or given,
+                           coordinator_name, coordinator_phone)  # fmt: skip
+        if language is None:
+            result.skipped.append(item)
+            continue
+        msg = groups.get(pid)
+        if msg is None:
+            msg = groups[pid] = Message(pid, ext, channel, to, language, [])
+            result.messages.append(msg)
+        msg.items.append(item)
     if limit is not None and len(result.messages) > limit:
         result.held = result.messages[limit:]
         result.messages = result.messages[:limit]
     return result
+
+
+def _render(
+    item: Item, allowed, to: str, consent: str, detail: str, templates, lang, first_name,
+    coordinator_name: str, coordinator_phone: str,
+) -> str | None:  # fmt: skip
+    """Fill in ``item.text`` and return the template's language; or set ``item.reason`` (no
+    consent, no contact detail, a template problem) and return None."""
+    if not allowed:
+        item.reason = _NO_CONSENT[consent]
+        return None
+    if not to:
+        item.reason = _NO_DETAIL[detail]
+        return None
+    try:
+        rendered = reminder_text.render(
+            templates, language=lang, kind=item.kind, first_name=(first_name or "").strip(),
+            due_on=item.due_on, coordinator_name=coordinator_name,
+            coordinator_phone=coordinator_phone,
+        )  # fmt: skip
+    except reminder_text.TemplateProblem as exc:
+        item.reason = str(exc)
+        return None
+    item.text = rendered.text
+    return rendered.language
 
 
 # --- recording ---------------------------------------------------------------------------

@@ -218,23 +218,39 @@ def _listed(t: Transition, p: Patient, steps: dict[str, dict]) -> dict:
 
 
 def pending_calls(session: Session) -> list[dict]:
-    """Discharges whose transition call is still open (the TUI's 'needs a call' list)."""
+    """Discharges whose transition call is still open: Today's "Discharges needing a call".
+
+    Each names its patient (``patient_external_id``, ``patient_name`` as every list
+    shows it: ``patients.display_name``), where and how they left (``facility``, ``setting``, ``reason``,
+    ``disposition``) and how it was recorded (``source``: manual, or the feed: hl7,
+    fhir, csv), soonest call first. An admission not yet discharged has no call.
+    """
     rows = session.exec(
-        select(Transition, FollowUp)
+        select(
+            Transition, FollowUp.id, FollowUp.due_on, Patient.external_id,
+            Patient.given_name, Patient.family_name, Patient.preferred_name,
+        )
         .join(FollowUp, col(FollowUp.transition_id) == Transition.id)
+        .join(Patient, col(Patient.id) == col(Transition.patient_id))
         .where(FollowUp.kind == "transition_call", FollowUp.status == "open")
-        .order_by(col(FollowUp.due_on))
-    ).all()
+        .order_by(col(FollowUp.due_on), col(FollowUp.id))
+    ).all()  # fmt: skip
     return [
         {
             "transition_id": t.id,
             "patient_id": t.patient_id,
+            "patient_external_id": ext,
+            "patient_name": patients.display_name(
+                {"given_name": given, "family_name": family, "preferred_name": pref}
+            ),
             "discharged_on": t.discharged_on,
             "facility": t.facility,
             "reason": t.reason,
             "setting": t.setting,
-            "followup_id": f.id,
-            "due_on": f.due_on,
+            "disposition": t.disposition,
+            "source": t.source,
+            "followup_id": fid,
+            "due_on": due,
         }
-        for t, f in rows
+        for t, fid, due, ext, given, family, pref in rows
     ]

@@ -15,6 +15,15 @@ from pathlib import Path
 from caseload.errors import CaseloadError
 from caseload.store.connect import connect
 from caseload.store.keys import Key, derived_raw_key
+from caseload.store.recovery import (
+    RESTORING,
+    SET_ASIDE,
+    holding,
+    move_with_sidecars,
+    remove_with_sidecars,
+)
+from caseload.store.revision import check_revision, read_revision
+from caseload.testhooks import crash_point
 
 KEEP_AUTOMATIC = 5
 
@@ -50,26 +59,32 @@ def export_copy(dbapi_conn, dest: Path, key: Key) -> None:
         except OSError as exc:
             raise CaseloadError(f"cannot write {dest}: {exc.strerror}") from None
         os.close(fd)
-        path_literal = "'" + str(tmp).replace("'", "''") + "'"
-        dbapi_conn.execute(
-            f"ATTACH DATABASE {path_literal} AS caseload_copy KEY {key.pragma_literal()}"
-        )
-        try:
-            dbapi_conn.execute("SELECT sqlcipher_export('caseload_copy')")
-            version = dbapi_conn.execute("PRAGMA user_version").fetchone()[0]
-            dbapi_conn.execute(f"PRAGMA caseload_copy.user_version = {int(version)}")
-        finally:
-            dbapi_conn.execute("DETACH DATABASE caseload_copy")
-        check = connect(tmp, key)
-        try:
-            ok = check.execute("PRAGMA quick_check").fetchone()[0]
-        finally:
-            check.close()
-        if ok != "ok":
-            raise CaseloadError(f"the copy at {dest} failed its check; nothing was kept")
+        with holding(tmp):  # `doctor --yes` leaves a .partial alone while it is written
+            _fill(dbapi_conn, tmp, dest, key)
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _fill(dbapi_conn, tmp: Path, dest: Path, key: Key) -> None:
+    """Export the open store into ``tmp`` and check the copy opens and is whole."""
+    path_literal = "'" + str(tmp).replace("'", "''") + "'"
+    dbapi_conn.execute(
+        f"ATTACH DATABASE {path_literal} AS caseload_copy KEY {key.pragma_literal()}"
+    )
+    try:
+        dbapi_conn.execute("SELECT sqlcipher_export('caseload_copy')")
+        version = dbapi_conn.execute("PRAGMA user_version").fetchone()[0]
+        dbapi_conn.execute(f"PRAGMA caseload_copy.user_version = {int(version)}")
+    finally:
+        dbapi_conn.execute("DETACH DATABASE caseload_copy")
+    check = connect(tmp, key)
+    try:
+        ok = check.execute("PRAGMA quick_check").fetchone()[0]
+    finally:
+        check.close()
+    if ok != "ok":
+        raise CaseloadError(f"the copy at {dest} failed its check; nothing was kept")
 
 
 def backup_before(engine, reason: str) -> Path:
@@ -125,8 +140,6 @@ def check_backup(path: Path, key: Key):
     """
     import sqlcipher3
 
-    from caseload.store.schema import check_revision, read_revision
-
     if not path.is_file():
         raise CaseloadError(f"no backup at {path}")
     conn = connect(path, key)
@@ -151,23 +164,6 @@ def check_backup(path: Path, key: Key):
     return conn, revision
 
 
-def _move_with_sidecars(src: Path, dest: Path) -> None:
-    """Rename a store and its -wal/-shm together, so the WAL stays with its database."""
-    from caseload.paths import sidecars
-
-    os.replace(src, dest)
-    for side, moved in zip(sidecars(src), sidecars(dest), strict=True):
-        if side.exists():
-            os.replace(side, moved)
-
-
-def _remove_with_sidecars(path: Path) -> None:
-    from caseload.paths import sidecars
-
-    for p in (path, *sidecars(path)):
-        p.unlink(missing_ok=True)
-
-
 def verify_store(db: Path, key: Key) -> None:
     conn = connect(db, key)
     try:
@@ -183,28 +179,33 @@ def restore(db: Path, backup: Path, backup_key: Key, store_key: Key) -> Path | N
     The backup is re-encrypted under the store's own key (so the key source and,
     for a raw key, the recovery key keep working). Nothing changes until the
     backup has passed its checks; the old store comes back if the new one fails.
+    Between the two renames there is no store at ``db``: the staged copy is held
+    (``recovery.holding``) so that another process waits instead of "recovering",
+    and a kill there is undone by ``recovery.recover_missing`` at the next open.
     """
     stamp = _stamp()
     conn, _revision = check_backup(backup, backup_key)
-    staged = db.with_name(f"{db.name}.restoring-{stamp}")
+    staged = db.with_name(f"{db.name}{RESTORING}{stamp}")
     try:
         new_key = salted(store_key, db) if db.exists() else store_key
         export_copy(conn, staged, new_key)
     finally:
         conn.close()
-    aside = db.with_name(f"{db.name}.before-restore-{stamp}") if db.exists() else None
+    aside = db.with_name(f"{db.name}{SET_ASIDE}{stamp}") if db.exists() else None
     try:
-        if aside is not None:
-            _move_with_sidecars(db, aside)
-        os.replace(staged, db)
+        with holding(staged):
+            if aside is not None:
+                move_with_sidecars(db, aside)
+            crash_point("restore-aside")
+            os.replace(staged, db)
         verify_store(db, store_key)
     except BaseException:
         if aside is None:
-            _remove_with_sidecars(db)  # there was no store before: leave none
+            remove_with_sidecars(db)  # there was no store before: leave none
         elif aside.exists():  # the old store was moved: bring it back
-            _remove_with_sidecars(db)
-            _move_with_sidecars(aside, db)
+            remove_with_sidecars(db)
+            move_with_sidecars(aside, db)
         raise
     finally:
-        _remove_with_sidecars(staged)
+        remove_with_sidecars(staged)
     return aside

@@ -7,6 +7,7 @@ read before anything could write, so a wrong key leaves the file untouched.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from caseload.errors import CaseloadError, StoreBusy, StoreLocked, StoreMissing
@@ -35,8 +36,17 @@ def _driver():
     return sqlcipher3
 
 
+# Stores this process created with create_file: the only empty files that may be opened
+# (and so given a schema). Any other empty file is "not a caseload database".
+_CREATED: set[Path] = set()
+
+
 def create_file(path: Path) -> None:
-    """Create an empty store file with mode 0600 (SQLite gives its -wal/-shm the same mode)."""
+    """Create an empty store file with mode 0600 (SQLite gives its -wal/-shm the same mode).
+
+    Only `caseload init` (and the demo) call this: it is what allows the empty
+    file to be opened and given a schema.
+    """
     from caseload.paths import ensure_private_dir
 
     try:
@@ -45,17 +55,43 @@ def create_file(path: Path) -> None:
     except OSError as exc:  # a folder that is a file, a read-only disk: say so, no traceback
         raise CaseloadError(f"cannot create the store at {path}: {exc.strerror}") from None
     os.close(fd)
+    _CREATED.add(path.absolute())
+
+
+def check_store_file(path: Path) -> None:
+    """The store must be a regular, non-empty file; a missing one may be recovered.
+
+    SQLCipher opens an empty file with any key as a new database, and SQLite
+    writes a ``-journal`` beside whatever it opens (``/dev/null-journal``), so
+    both are refused here, before the driver sees the path.
+    """
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        from caseload.store.recovery import recover_missing
+
+        recover_missing(path)  # puts back what an interrupted restore left, or raises
+        st = path.stat()
+    except OSError as exc:
+        raise StoreMissing(f"the store at {path} cannot be read: {exc.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise StoreMissing(f"{path} is a folder, not a caseload store")
+    if not stat.S_ISREG(st.st_mode):
+        raise StoreMissing(
+            f"{path} is not a regular file, so not a caseload store",
+            hint="point --db / CASELOAD_DB at your store file",
+        )
+    if st.st_size == 0 and path.absolute() not in _CREATED:
+        raise StoreLocked(
+            f"{path} is empty: not a caseload database",
+            hint="only `caseload init` creates a store; if an interrupted init left this file, "
+            "remove it and run init again",
+        )
 
 
 def connect(path: Path, key: Key, *, busy_timeout_ms: int = 10000):
     """Open ``path`` with ``key``; raise StoreMissing / StoreLocked / StoreBusy cleanly."""
-    if path.is_dir():
-        raise StoreMissing(f"{path} is a folder, not a caseload store")
-    if not path.exists():
-        raise StoreMissing(
-            f"no caseload store at {path}",
-            hint="create one with `caseload init`, or point --db / CASELOAD_DB at yours",
-        )
+    check_store_file(path)
     db = _driver()
     try:
         conn = db.connect(

@@ -56,10 +56,6 @@ def open_store(path: Path, key: Key, *, busy_timeout_ms: int = 10000, upgrade: b
     return engine
 
 
-def store_path(engine) -> Path:
-    return engine.info["path"]
-
-
 @contextmanager
 def session(engine, *, write: bool = False) -> Iterator:
     """A short Session: commits on success when ``write``, rolls back on any error."""

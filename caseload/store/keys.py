@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from caseload.errors import StoreLocked
+from caseload.testhooks import crash_point
 
 SERVICE = "caseload"
 _HEX_KEY = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -32,6 +33,10 @@ _RECOVERY = re.compile(r"^([A-Z2-7]{4}-){12}[A-Z2-7]{4}$")
 # SQLCipher 4 defaults: PBKDF2-HMAC-SHA512, 256,000 iterations, 16-byte salt at file start.
 _KDF_ITER = 256_000
 _SALT_LEN = 16
+
+# A new passphrase (typed, or from CASELOAD_PASSPHRASE at init / CASELOAD_NEW_PASSPHRASE
+# at rotate) is at least this long; an existing one is taken as it is.
+MIN_PASSPHRASE = 12
 
 NO_KEY_MESSAGE = (
     "no key for the store: pass --key-file, set CASELOAD_KEY_FILE or CASELOAD_PASSPHRASE, "
@@ -106,10 +111,10 @@ def derived_raw_key(key: Key, db_path: Path) -> str:
 # --- key files -----------------------------------------------------------------
 
 
-def check_key_file_mode(path: Path) -> None:
+def check_key_file_mode(path: Path, st: os.stat_result | None = None) -> None:
     if os.name == "nt":  # POSIX modes mean nothing there; NTFS ACLs are the user's
         return
-    mode = stat.S_IMODE(path.stat().st_mode)
+    mode = stat.S_IMODE((st or path.stat()).st_mode)
     if mode & 0o077:
         raise StoreLocked(
             f"key file {path} is readable by group or others (mode {mode:04o}); "
@@ -118,14 +123,64 @@ def check_key_file_mode(path: Path) -> None:
 
 
 def read_key_file(path: Path) -> Key:
+    """The key in a regular 0600 file; anything else is refused with exit 3.
+
+    Opened without blocking and checked with ``fstat``: a FIFO, a device or a
+    folder named as the key file would otherwise hang or be read as a key.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
-        check_key_file_mode(path)
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(path, flags)
     except FileNotFoundError:
         raise StoreLocked(f"key file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise StoreLocked(f"key file {path} could not be read: {exc.__class__.__name__}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise StoreLocked(
+                f"key file {path} is not a regular file; name the file holding the key"
+            )
+        check_key_file_mode(path, st)
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            data = fh.read(64 * 1024)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StoreLocked(f"key file {path} could not be read: {exc.__class__.__name__}") from None
+    except OSError as exc:
+        raise StoreLocked(f"key file {path} could not be read: {exc.__class__.__name__}") from None
+    finally:
+        os.close(fd)
     return parse_key_text(text, f"key file {path}")
+
+
+def is_whole_raw_key(path: Path) -> bool:
+    """Whether ``path`` holds a complete raw key, as every key caseload writes does.
+
+    A pending rotation key is written whole and fsynced before the store changes;
+    an empty or torn one was never used, so it can go.
+    """
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(256)
+    except OSError:
+        return False
+    return bool(_HEX_KEY.match(data.decode("ascii", "replace").strip("\r\n")))
+
+
+def pending_file(key_file: Path) -> Path:
+    """Where `key rotate` keeps a new key until the store has taken it: ``<key file>.new``."""
+    return key_file.with_name(key_file.name + ".new")
+
+
+def torn_pending(key_file: Path | None) -> Path | None:
+    """A pending key file that is empty or torn: killed while it was written, so never used."""
+    if key_file is None:
+        return None
+    pending = pending_file(key_file)
+    if pending.is_file() and not is_whole_raw_key(pending):
+        return pending
+    return None
 
 
 def write_key_file(path: Path, key: Key, *, replace: bool = False) -> None:
@@ -138,6 +193,7 @@ def write_key_file(path: Path, key: Key, *, replace: bool = False) -> None:
         target.unlink(missing_ok=True)
     fd = os.open(target, flags, 0o600)
     try:
+        crash_point("key-file-created")  # the test of a pending key killed while written
         os.write(fd, key.for_file().encode("utf-8"))
         os.fsync(fd)
     finally:
@@ -257,9 +313,23 @@ def prompt_new_passphrase() -> Key:
             "no usable keyring and no terminal to ask for a passphrase: pass --key-file PATH "
             "or set CASELOAD_PASSPHRASE"
         )
-    first = getpass.getpass("New passphrase (at least 12 characters): ")
-    if len(first) < 12:
-        raise StoreLocked("passphrase too short: use at least 12 characters")
+    first = getpass.getpass(f"New passphrase (at least {MIN_PASSPHRASE} characters): ")
+    if len(first) < MIN_PASSPHRASE:
+        raise StoreLocked(f"passphrase too short: use at least {MIN_PASSPHRASE} characters")
     if getpass.getpass("Repeat the passphrase: ") != first:
         raise StoreLocked("the two passphrases differ")
     return Key(first, raw=False, source="the prompt")
+
+
+def new_passphrase_from_env(var: str) -> Key | None:
+    """A new passphrase from environment variable ``var``; too short is a usage error (exit 2)."""
+    from caseload.errors import UsageError
+
+    value = os.environ.get(var)
+    if not value:
+        return None
+    if len(value) < MIN_PASSPHRASE:
+        raise UsageError(
+            f"{var} is too short for a new passphrase: use at least {MIN_PASSPHRASE} characters"
+        )
+    return Key(value, raw=False, source=var)

@@ -13,6 +13,7 @@ from pathlib import Path
 from caseload.errors import StoreLocked
 from caseload.store import keys
 from caseload.store.connect import connect
+from caseload.store.keys import pending_file, torn_pending
 
 
 @dataclass
@@ -45,9 +46,9 @@ def plan_new_key(
         if reuse_file and key_file.exists():
             return KeyPlan(keys.read_key_file(key_file), "file", key_file)
         return KeyPlan(keys.new_raw_key(f"key file {key_file}"), "file", key_file)
-    passphrase = os.environ.get("CASELOAD_PASSPHRASE")
-    if passphrase:
-        return KeyPlan(keys.Key(passphrase, raw=False, source="CASELOAD_PASSPHRASE"), "passphrase")
+    passphrase = keys.new_passphrase_from_env("CASELOAD_PASSPHRASE")
+    if passphrase is not None:
+        return KeyPlan(passphrase, "passphrase")
     key = keys.new_raw_key("the keyring")
     failure = keys.keyring_set(db_path, key, timeout)
     if failure is None:
@@ -117,10 +118,6 @@ def rotation_kind(key: keys.Key) -> str:
     return "passphrase"
 
 
-def pending_file(key_file: Path) -> Path:
-    return key_file.with_name(key_file.name + ".new")
-
-
 def _keyring_call(fn, timeout: float):
     value, error = keys.with_timeout(fn, timeout)
     return None if error is not None else value
@@ -188,7 +185,14 @@ def opens(db_path: Path, key: keys.Key) -> bool:
 
 
 def pending_key(db_path: Path, key_file: Path | None, timeout: float) -> keys.Key | None:
-    """A new key left by an interrupted rotation, if any (file first, then keyring)."""
+    """A new key left by an interrupted rotation, if any (file first, then keyring).
+
+    A torn pending file is discarded here: the store is re-keyed only after the
+    pending key was written whole and fsynced, so a torn one never opened it.
+    """
+    torn = torn_pending(key_file)
+    if torn is not None:
+        torn.unlink(missing_ok=True)
     if key_file is not None and pending_file(key_file).exists():
         return keys.read_key_file(pending_file(key_file))
     if key_file is None:

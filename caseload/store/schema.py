@@ -7,32 +7,10 @@ so the fast path never needs to import Alembic.
 from __future__ import annotations
 
 from caseload.errors import CaseloadError
+from caseload.store.backup import backup_before
+from caseload.store.revision import HEAD, KNOWN, check_revision, read_revision
 
-HEAD = "0002"
-KNOWN = ("0001", "0002")
-
-
-def read_revision(dbapi_conn) -> str | None:
-    """The store's Alembic revision, or None for a store with no schema yet."""
-    row = dbapi_conn.execute(
-        "SELECT name FROM sqlite_master WHERE type='table' AND name='alembic_version'"
-    ).fetchone()
-    if row is None:
-        return None
-    row = dbapi_conn.execute("SELECT version_num FROM alembic_version").fetchone()
-    return row[0] if row else None
-
-
-def check_revision(rev: str | None) -> bool:
-    """True when the store is at head; raise when it was written by a newer caseload."""
-    if rev == HEAD:
-        return True
-    if rev is not None and rev not in KNOWN:
-        raise CaseloadError(
-            f"this store is at schema revision {rev}, newer than this caseload knows",
-            hint="upgrade caseload (pip install -U caseload)",
-        )
-    return False
+__all__ = ["HEAD", "KNOWN", "check_revision", "ensure_schema", "read_revision", "upgrade"]
 
 
 def ensure_schema(engine) -> None:
@@ -41,8 +19,6 @@ def ensure_schema(engine) -> None:
     if check_revision(rev):
         return
     if rev is not None:
-        from caseload.store.backup import backup_before
-
         backup_before(engine, f"upgrade-from-{rev}")
     upgrade(engine)
 

@@ -1,42 +1,45 @@
-"""The Textual app: wires the screens, the bindings, the workers, the forms and the idle lock.
+"""The Textual app: wires the screens, the bindings, the workers and the idle lock.
 
-Screens live in ``screens/``, widgets and helpers in ``widgets/``, data access in
-``data.py``; this module only connects them. Every store call runs in a thread
-worker (``widgets.worker.load``) and comes back as a message.
+Screens live in ``screens/``, widgets in ``widgets/``, words in ``render.py``, data
+access in ``data.py``; this module only connects them. Every store call runs in a
+thread worker and comes back as a message of the screen (or this app) that asked.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import events, on
+from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
 
-from caseload.tui import data, render
-from caseload.tui.messages import Failed, Loaded
-from caseload.tui.screens.help import HelpScreen
+from caseload.tui import data, forms, render
+from caseload.tui.commands import PatientProvider
+from caseload.tui.screens.base import deliver
+from caseload.tui.screens.help import HelpScreen, screen_keys
 from caseload.tui.screens.patient import PatientScreen
 from caseload.tui.screens.patients import PatientsScreen
 from caseload.tui.screens.today import TodayScreen
 from caseload.tui.screens.unlock import UnlockScreen
-from caseload.tui.widgets.format import name
-from caseload.tui.widgets.palette import PatientProvider
-from caseload.tui.widgets.worker import load
-
-try:  # the modal forms are built alongside; without them, the keys that need them do nothing
-    from caseload.tui import forms
-except ImportError:  # pragma: no cover - only in a partial build
-    forms = None  # type: ignore[assignment]
 
 # Input that counts as activity for the idle lock.
 _ACTIVITY = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 # A toast's width and share of the screen (app.tcss, Toast), and what its border and
-# padding take: messages are wrapped to the rest, so paths break after a "/".
-TOAST_WIDTH, TOAST_SHARE, TOAST_FRAME = 72, 0.9, 3
+# padding take, plus one cell: the share is of the toast rack, narrower than the screen
+# by its scrollbar (seen at 80 columns in tmux: a 69-cell line wrapped its last letters).
+# Messages are wrapped to the rest, so paths break after a "/".
+TOAST_WIDTH, TOAST_SHARE, TOAST_FRAME = 72, 0.9, 4
+
+# What a form's result is handed to (a ``data.Store`` method), and what is said once
+# it is saved (the toast's text, or None for "Saved").
+Save = Callable[[dict], Any]
+Done = Callable[[Any], "str | None"]
 
 
 class CaseloadApp(App[None]):
@@ -84,6 +87,12 @@ class CaseloadApp(App[None]):
     def today(self) -> date:
         return self.fixed_today or date.today()
 
+    def holidays(self) -> frozenset[date]:
+        """The configured holidays (checked when the config was read), as dates."""
+        from caseload.services.schedule import parse_holidays
+
+        return parse_holidays(getattr(self.config, "holidays", ()))
+
     def notify(
         self,
         message: str,
@@ -103,41 +112,78 @@ class CaseloadApp(App[None]):
             markup=markup,
         )
 
+    # --- messages of this app's workers ----------------------------------------------
+
+    class Opened(Message):
+        def __init__(self, store: data.Store) -> None:
+            self.store = store
+            super().__init__()
+
+    class OpenFailed(Message):
+        def __init__(self, text: str) -> None:
+            self.text = text
+            super().__init__()
+
+    class DemoKeyFound(Message):
+        def __init__(self, path: Path | None) -> None:
+            self.path = path
+            super().__init__()
+
+    class FollowUpLoaded(Message):
+        def __init__(self, followup: dict) -> None:
+            self.followup = followup
+            super().__init__()
+
+    class Saved(Message):
+        def __init__(self, result: Any, done: Done | None) -> None:
+            self.result = result
+            self.done = done
+            super().__init__()
+
+    class SaveFailed(Message):
+        def __init__(self, text: str) -> None:
+            self.text = text
+            super().__init__()
+
     # --- opening, locking ----------------------------------------------------------
 
     def on_mount(self) -> None:
         if self.key is not None:
-            load(self, "open", data.Store.open, self.db, self.key, self.config)
+            self.open_store(self.db, self.key, self.config)
         else:
             self.push_screen(self._unlock_screen(), self._opened)
         self.set_interval(min(5.0, self.idle_lock_seconds / 4), self._check_idle)
 
-    @on(Loaded)
-    def _loaded(self, message: Loaded) -> None:
-        if message.what == "open":
-            self._opened(message.data)
-        elif message.what == "demo-key":
-            self.demo_key = message.data
-        elif message.what == "complete-form":
-            self._complete_form(message.data)
-        elif message.what == "apply":
-            action, result = message.data
-            self._applied(action, result)
+    @work(thread=True, exclusive=True, exit_on_error=False, group="open")
+    def open_store(self, db: Path, key: Any, config: Any) -> None:
+        deliver(self, lambda: data.Store.open(db, key, config), self.Opened, self.OpenFailed)
 
-    @on(Failed)
-    def _failed(self, message: Failed) -> None:
-        if message.what == "open":
-            self.push_screen(self._unlock_screen(error=message.message), self._opened)
-        else:
-            self.notify(message.message, title="Could not save", severity="error")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="demo-key")
+    def find_demo_key(self, store: data.Store) -> None:
+        # Only a key file found is named: a failure here leaves the lock screen plain.
+        deliver(self, store.demo_key_file, self.DemoKeyFound, lambda _: self.DemoKeyFound(None))
 
-    def _opened(self, store: data.Store) -> None:
+    @on(Opened)
+    def _store_opened(self, message: Opened) -> None:
+        self._opened(message.store)
+
+    @on(OpenFailed)
+    def _open_failed(self, message: OpenFailed) -> None:
+        self.push_screen(self._unlock_screen(error=message.text), self._opened)
+
+    @on(DemoKeyFound)
+    def _demo_key_found(self, message: DemoKeyFound) -> None:
+        self.demo_key = message.path
+
+    def _opened(self, store: data.Store | None) -> None:
+        if store is None:
+            return
         self.store = store
         self.key = store.key
         self.locked = False
         self.last_input = time.monotonic()
         self.push_screen(TodayScreen())
-        load(self, "demo-key", store.demo_key_file)
+        self.find_demo_key(store)
 
     def _unlock_screen(self, **kw: Any) -> UnlockScreen:
         """The unlock screen; for a demo store (its key beside it), it says where the key is."""
@@ -204,18 +250,18 @@ class CaseloadApp(App[None]):
         if existing:
             while self.screen is not existing[-1]:
                 self.pop_screen()
+            screen = existing[-1]
         else:
-            self.push_screen(PatientsScreen())
-        self.call_after_refresh(self.screen.action_focus_search)  # type: ignore[attr-defined]
+            screen = PatientsScreen()
+            self.push_screen(screen)
+        self.call_after_refresh(screen.action_focus_search)
 
     def action_search(self) -> None:
         if not self.locked and self.store is not None:
             self.show_patients()
 
     def action_help(self) -> None:
-        from caseload.tui.screens.help import screen_keys
-
-        screen = self.screen
+        screen: Screen[Any] = self.screen
         keys = screen_keys(getattr(screen, "BINDINGS", []))
         notes = getattr(screen, "HELP_NOTES", ())
         title = screen.__class__.__name__.removesuffix("Screen")
@@ -223,90 +269,66 @@ class CaseloadApp(App[None]):
 
     # --- forms and writes ----------------------------------------------------------
 
-    def _holidays(self) -> frozenset[date]:
-        out = set()
-        for text in getattr(self.config, "holidays", ()):
-            try:
-                out.add(date.fromisoformat(text))
-            except ValueError:
-                continue
-        return frozenset(out)
-
-    def open_form(self, which: str, patient: dict, extra: dict | None = None) -> None:
-        if forms is None or self.locked:
+    def open_form(self, form: forms.FormScreen, save: Save, done: Done | None = None) -> None:
+        """Show ``form``; what it returns (None: cancelled) is saved by ``save`` in a worker."""
+        if self.locked or self.store is None:
             return
-        ext, day, who = patient["external_id"], self.today(), name(patient)
-        made = {
-            "contact": (lambda: forms.ContactForm(ext, patient_name=who), "contact.log"),
-            "followup": (
-                lambda: forms.FollowUpForm(ext, today=day, patient_name=who),
-                "followup.add",
-            ),
-            "edit": (lambda: forms.PatientForm(patient, today=day), "patient.edit"),
-            "hospital": (
-                lambda: forms.HospitalDischargeForm(
-                    ext,
-                    risk=patient.get("risk"),
-                    today=day,
-                    holidays=self._holidays(),
-                    patient_name=who,
-                ),
-                "transition.record",
-            ),
-            "discharge": (
-                lambda: forms.DischargePatientForm(ext, today=day, patient_name=who),
-                "patient.discharge",
-            ),
-            "problem": (lambda: forms.ProblemForm(ext, patient_name=who), "careplan.problem"),
-            "referral": (
-                lambda: forms.ReferralStatusForm(extra or {}, today=day, patient_name=who),
-                "referral.advance",
-            ),
-        }
-        build, action = made[which]
-        self.push_screen(build(), lambda values: self.apply(action, values))
+        self.push_screen(form, lambda values: self._save(save, values, done))
 
     def add_patient(self) -> None:
-        if forms is not None and not self.locked:
+        if self.store is not None:
             form = forms.PatientForm(None, today=self.today())
-            self.push_screen(form, lambda values: self.apply("patient.add", values))
+            self.open_form(form, self.store.add_patient, self._added)
+
+    def _added(self, patient: dict) -> None:
+        self.open_patient(patient["external_id"])
 
     def complete_followup(self, followup_id: int) -> None:
-        if self.store is None or self.locked:
-            return
-        if forms is None:
-            self.apply("followup.complete", {"followup_id": followup_id})
-        else:
-            load(self, "complete-form", self.store.followup, followup_id)
+        """Complete a follow-up through its form, once it is known to be still open."""
+        if self.store is not None and not self.locked:
+            self.load_followup(self.store, followup_id)
 
-    def _complete_form(self, followup: dict) -> None:
+    @work(thread=True, exclusive=True, exit_on_error=False, group="followup")
+    def load_followup(self, store: data.Store, followup_id: int) -> None:
+        deliver(self, lambda: store.followup(followup_id), self.FollowUpLoaded, self.SaveFailed)
+
+    @on(FollowUpLoaded)
+    def _followup_loaded(self, message: FollowUpLoaded) -> None:
+        followup = message.followup
         if followup.get("status") != "open":
             self.notify(render.already(followup), severity="warning")
-            return
-        self.push_screen(
-            forms.CompleteFollowUpForm(followup),
-            lambda values: self.apply("followup.complete", values),
-        )
+        elif self.store is not None:
+            form = forms.CompleteFollowUpForm(followup)
+            self.open_form(form, self.store.complete_followup, _completed)
 
-    def apply(self, action: str, values: dict | None) -> None:
-        if values is None or self.store is None:
-            return
-        store = self.store
-        load(self, "apply", lambda: (action, store.apply(action, values)))
+    def _save(self, save: Save, values: dict | None, done: Done | None) -> None:
+        if values is not None:
+            self.save(save, values, done)
 
-    def _applied(self, action: str, result: Any) -> None:
-        what = {"followup.complete": "Follow-up done"}.get(action, "Saved")
-        if action == "followup.complete" and isinstance(result, dict) and result.get("next"):
-            what += f"; next one due {result['next']['due_on']}"
-        self.notify(what)
-        if action == "patient.add":
-            self.open_patient(result["external_id"])
+    @work(thread=True, exclusive=True, exit_on_error=False, group="save")
+    def save(self, save: Save, values: dict, done: Done | None) -> None:
+        deliver(self, lambda: save(values), lambda r: self.Saved(r, done), self.SaveFailed)
+
+    @on(Saved)
+    def _saved(self, message: Saved) -> None:
+        said = message.done(message.result) if message.done is not None else None
+        self.notify(said or "Saved")
         for screen in self.screen_stack:
-            if action == "patient.edit" and isinstance(screen, PatientScreen):
-                screen.external_id = result["external_id"]
             refresh = getattr(screen, "action_refresh", None)
             if refresh is not None and not isinstance(screen, UnlockScreen):
                 refresh()
+
+    @on(SaveFailed)
+    def _save_failed(self, message: SaveFailed) -> None:
+        self.notify(message.text, title="Could not save", severity="error")
+
+
+def _completed(result: Any) -> str:
+    """The toast after completing a follow-up: the next one's date when it repeats."""
+    said = "Follow-up done"
+    if isinstance(result, dict) and result.get("next"):
+        said += f"; next one due {result['next']['due_on']}"
+    return said
 
 
 def run_app(state: Any) -> None:

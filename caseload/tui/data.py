@@ -15,26 +15,18 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from caseload.errors import StoreLocked
+from caseload.errors import CaseloadError, StoreLocked
 from caseload.store.keys import Key
 
-# What a form's result dict is handed to: (module, function) under caseload.services.
-ACTIONS = {
-    "patient.add": ("patients", "add"),
-    "patient.edit": ("patients", "edit"),
-    "patient.discharge": ("patients", "discharge"),
-    "contact.log": ("contacts", "log"),
-    "followup.add": ("followups", "add"),
-    "followup.complete": ("followups", "complete"),
-    "transition.record": ("transitions", "record_discharge"),
-    "careplan.problem": ("careplans", "add_problem"),
-    "careplan.goal": ("careplans", "add_goal"),
-    "careplan.intervention": ("careplans", "add_intervention"),
-    "referral.advance": ("referrals", "advance"),
-}
-
-
 RECENT = 20
+
+
+def failure_text(exc: BaseException) -> str:
+    """What a worker's failure says to the person: a CaseloadError's own message (and its
+    remedy), else only the error's class: exception text could hold patient data."""
+    if isinstance(exc, CaseloadError):
+        return exc.message + (f" ({exc.hint})" if exc.hint else "")
+    return f"something went wrong ({exc.__class__.__name__}); the store is unchanged"
 
 
 def parse_typed_key(text: str) -> Key:
@@ -102,16 +94,14 @@ class Store:
         from caseload.services import transitions
 
         with self.session() as s:
-            pending = transitions.pending_calls(s)
-            names = _names(s, {p["patient_id"] for p in pending})
-        for p in pending:
-            p["patient_external_id"], p["patient_name"] = names.get(p["patient_id"], ("?", "?"))
-        return pending
+            return transitions.pending_calls(s)  # names, facility, setting, source included
 
     def recent_contacts(self) -> list[dict]:
-        """Today's "recent contacts" panel."""
-        with self.raw() as conn:
-            return _recent_contacts(conn, RECENT)
+        """Today's "recent contacts" panel: the latest RECENT contacts, newest first."""
+        from caseload.services import contacts
+
+        with self.session() as s:
+            return contacts.recent(s, RECENT)
 
     def find(self, text: str, *, after=None, limit: int = 200, **filters):
         from caseload.services import patients
@@ -120,12 +110,11 @@ class Store:
             return patients.find(conn, text, after=after, limit=limit, **filters)
 
     def programs(self) -> list[str]:
-        """The program tags in use (for the Patients screen's filter), from an indexless scan
-        bounded to distinct values: cheap enough once per screen."""
-        with self.raw() as conn:
-            rows = conn.execute("SELECT DISTINCT programs FROM patient WHERE programs != ''")
-            tags = {t for (text,) in rows for t in text.split(";") if t}
-        return sorted(tags)
+        """The program tags in use, for the Patients screen's filter."""
+        from caseload.services import patients
+
+        with self.session() as s:
+            return patients.program_tags(s)
 
     def patient(self, external_id: str) -> dict:
         """One patient and every tab of the Patient screen."""
@@ -169,25 +158,82 @@ class Store:
         beside = demo_key_beside(self.db)
         if beside is None:
             return None
-        with self.raw() as conn:
-            row = conn.execute(
-                "SELECT 1 FROM audit_event WHERE action = 'demo.generate' LIMIT 1"
-            ).fetchone()
-        return beside if row is not None else None
+        from sqlmodel import select
 
-    # --- writes ------------------------------------------------------------------
+        from caseload.models import AuditEvent
 
-    def apply(self, action: str, values: dict) -> dict:
-        """Run the service call a form's result stands for, in one write unit of work."""
-        import importlib
+        with self.session() as s:
+            made = s.exec(
+                select(AuditEvent.id).where(AuditEvent.action == "demo.generate").limit(1)
+            ).first()
+        return beside if made is not None else None
 
-        module, name = ACTIONS[action]
-        fn = getattr(importlib.import_module(f"caseload.services.{module}"), name)
-        values = dict(values)
+    # --- writes: one method per form, each one unit of work -----------------------
+
+    def _write(self, fn: Any, *args: Any, **values: Any) -> Any:
         with self.session(write=True) as s:
-            if action == "patient.edit":
-                return fn(s, values.pop("_external_id"), **values)
-            return fn(s, **values)
+            return fn(s, *args, **values)
+
+    def add_patient(self, values: dict) -> dict:
+        from caseload.services import patients
+
+        return self._write(patients.add, **values)
+
+    def edit_patient(self, values: dict) -> dict:
+        """``values`` from the edit form: ``_external_id`` names the patient as it was."""
+        from caseload.services import patients
+
+        values = dict(values)
+        return self._write(patients.edit, values.pop("_external_id"), **values)
+
+    def discharge_patient(self, values: dict) -> dict:
+        from caseload.services import patients
+
+        return self._write(patients.discharge, **values)
+
+    def log_contact(self, values: dict) -> dict:
+        from caseload.services import contacts
+
+        return self._write(contacts.log, **values)
+
+    def add_followup(self, values: dict) -> dict:
+        from caseload.services import followups
+
+        return self._write(followups.add, **values)
+
+    def complete_followup(self, values: dict) -> dict:
+        from caseload.services import followups
+
+        return self._write(followups.complete, **values)
+
+    def record_discharge(self, values: dict) -> dict:
+        """A hospital discharge and the calls and visit it schedules: the one place the
+        TUI records one, so a service that takes more is repointed here only."""
+        from caseload.services import transitions
+
+        return self._write(transitions.record_discharge, **values)
+
+    def add_problem(self, values: dict) -> dict:
+        from caseload.services import careplans
+
+        return self._write(careplans.add_problem, **values)
+
+    def add_goal(self, values: dict) -> dict:
+        from caseload.services import careplans
+
+        return self._write(careplans.add_goal, **values)
+
+    def add_intervention(self, values: dict) -> dict:
+        from caseload.services import careplans
+
+        return self._write(careplans.add_intervention, **values)
+
+    def advance_referral(self, values: dict) -> dict:
+        from caseload.services import referrals
+
+        return self._write(referrals.advance, **values)
+
+    # --- printing ------------------------------------------------------------------
 
     def export_duelist(self, day: date, folder: Path, days: int = 7) -> tuple[Path, int]:
         """Write the due list as text into ``folder`` under a name no file has yet
@@ -252,55 +298,3 @@ def demo_key_beside(db: Path) -> Path | None:
 
     beside = key_file_beside(Path(db))
     return beside if beside.is_file() else None
-
-
-def _names(s, patient_ids: set[int]) -> dict[int, tuple[str, str]]:
-    if not patient_ids:
-        return {}
-    from sqlmodel import col, select
-
-    from caseload.models import Patient
-
-    rows = s.exec(
-        select(Patient.id, Patient.external_id, Patient.given_name, Patient.family_name).where(
-            col(Patient.id).in_(sorted(patient_ids))
-        )
-    )
-    return {pid: (ext, f"{g} {f}") for pid, ext, g, f in rows}
-
-
-def _recent_contacts(conn, limit: int) -> list[dict]:
-    """The latest contacts recorded (highest ids), newest first.
-
-    ``contacts.list_contacts`` orders by ``at`` over every contact, which has no
-    index of its own and sorts the whole table (a second at 100k patients); the
-    row id follows the order contacts were recorded, so this reads ``limit`` rows.
-    """
-    from datetime import UTC, datetime
-
-    from caseload.services.patients import display_name
-
-    rows = conn.execute(
-        "SELECT c.id, c.at, c.method, c.outcome, p.external_id, p.given_name, p.family_name,"
-        " p.preferred_name FROM contact c"
-        " JOIN patient p ON p.id = c.patient_id WHERE c.addendum_to IS NULL"
-        " ORDER BY c.id DESC LIMIT ?",
-        (limit,),
-    ).fetchall()
-    out = []
-    for cid, at, method, outcome, ext, given, family, preferred in rows:
-        stamp = datetime.fromisoformat(str(at)).replace(tzinfo=UTC)
-        out.append(
-            {
-                "id": cid,
-                "at": stamp,
-                "method": method,
-                "outcome": outcome,
-                "patient_external_id": ext,
-                "patient_name": display_name(
-                    {"given_name": given, "family_name": family, "preferred_name": preferred}
-                ),
-            }
-        )
-    out.sort(key=lambda c: (c["at"], c["id"]), reverse=True)
-    return out

@@ -1,5 +1,6 @@
-"""Words for the screens: enum codes as people say them, recurrence rules in words, and
-notification text broken at path separators rather than mid-word.
+"""Words for the screens: names, ages, dates and times, enum codes as people say them,
+recurrence rules in words, and notification text broken at path separators rather than
+mid-word.
 
 The label table is kept tiny and local to the TUI on purpose: it only turns the
 stored codes (``home_visit``, ``left_message``, ``in_progress``, ``FREQ=WEEKLY``)
@@ -7,6 +8,50 @@ into the words a coordinator reads; the codes stay what the CLI and files use.
 """
 
 from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+
+def name(p: dict) -> str:
+    """A patient's name as every screen shows it (the services' one display name)."""
+    from caseload.services.patients import display_name
+
+    return display_name(p)
+
+
+def age(born: date | None, today: date) -> str:
+    if born is None:
+        return "?"
+    years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return str(years)
+
+
+def day(value: Any) -> str:
+    """A date as ISO, a timestamp in local time to the minute; None as nothing."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone().strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def short_day(value: date) -> str:
+    """``01 Dec``: the year only crowds 80 columns."""
+    return value.strftime("%d %b")
+
+
+def when(at: datetime, today: date) -> str:
+    """A contact's time today (``14:05``), else its day (``20 Nov``)."""
+    local = at.astimezone()
+    return local.strftime("%H:%M") if local.date() == today else short_day(local.date())
+
+
+def yes(flag: Any) -> str:
+    return "yes" if flag else "no"
+
 
 # Codes whose words are not just the code with spaces.
 _WORDS = {
@@ -34,9 +79,12 @@ _NOUNS = {"followup": "follow-up", "careplan": "care plan", "careteam": "care te
 
 
 def action(code: str) -> str:
-    """An audit action in words: ``transition.record`` -> ``transition recorded``."""
-    noun, _, verb = str(code).partition(".")
-    noun = _NOUNS.get(noun, label(noun))
+    """An audit action in words: ``transition.record`` -> ``transition recorded``,
+    ``careplan.goal.add`` -> ``care plan goal added``."""
+    nouns, dot, verb = str(code).rpartition(".")
+    if not dot:
+        return label(verb)
+    noun = " ".join(_NOUNS.get(n, label(n)) for n in nouns.split("."))
     return f"{noun} {_DONE.get(verb, label(verb))}".strip()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from caseload.services.feeds import Event
 
@@ -25,3 +26,9 @@ class Parsed:
     fmt: str
     items: list[Item] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    headers: list[str] | None = None  # CSV/XLSX: the header row (the rejects file repeats it)
+
+
+def local(at: datetime) -> datetime:
+    """``at`` as a naive local time (converted when it carries an offset)."""
+    return at.astimezone().replace(tzinfo=None) if at.tzinfo is not None else at

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from caseload.io.discharges import Item, Parsed
+from caseload.io.discharges import Item, Parsed, local
 from caseload.services.feeds import Event
 
 CLASSES = {"IMP": "inpatient", "ACUTE": "inpatient", "NONAC": "inpatient",
@@ -18,36 +18,69 @@ def looks_like(text: str) -> bool:
 
 
 def _resources(text: str) -> list:
-    """The top-level resources: one JSON document, else one per NDJSON line."""
+    """The top-level resources: one JSON document, else one per NDJSON line.
+
+    A file whose first line is not a whole JSON value is one (broken) document: it
+    gets one error, not one per line."""
     try:
         return [json.loads(text)]
+    except (ValueError, RecursionError) as exc:
+        whole = exc
+    lines = text.splitlines()
+    first = next((ln for ln in lines if ln.strip()), "")
+    try:
+        json.loads(first)
     except (ValueError, RecursionError):
-        pass
+        return [_unreadable(whole, 1)]
     out = []
-    for n, line in enumerate(text.splitlines(), start=1):
+    for n, line in enumerate(lines, start=1):
         if line.strip():
             try:
                 out.append(json.loads(line))
-            except (ValueError, RecursionError):
-                out.append(ValueError(f"line {n}"))
+            except (ValueError, RecursionError) as exc:
+                out.append(_unreadable(exc, n))
     return out
+
+
+def _unreadable(exc: Exception, line: int) -> ValueError:
+    if isinstance(exc, RecursionError):
+        return ValueError(f"line {line}: nested too deeply to read")
+    at = exc.lineno if isinstance(exc, json.JSONDecodeError) and line == 1 else line
+    return ValueError(f"line {at}: not valid JSON")
+
+
+def _entries(resources: list) -> tuple[list, dict[str, dict]]:
+    """Every resource (Bundles opened, of any type), and the Patients by the references
+    an Encounter may use: ``Patient/ID`` and the entry's ``fullUrl`` (``urn:uuid:…``)."""
+    entries: list = []
+    people: dict[str, dict] = {}
+    for res in resources:
+        if isinstance(res, dict) and res.get("resourceType") == "Bundle":
+            for e in res.get("entry") if isinstance(res.get("entry"), list) else []:
+                got = e.get("resource") if isinstance(e, dict) else None
+                entries.append(got)
+                if _is_patient(got) and isinstance(e.get("fullUrl"), str):
+                    people[e["fullUrl"]] = got
+        else:
+            entries.append(res)
+    for res in entries:
+        if _is_patient(res) and res.get("id"):
+            people[f"Patient/{res['id']}"] = res
+    return entries, people
+
+
+def _is_patient(res) -> bool:
+    return isinstance(res, dict) and res.get("resourceType") == "Patient"
 
 
 def parse(text: str) -> Parsed:
     out = Parsed("fhir")
-    entries: list = []
-    for res in _resources(text):
-        if isinstance(res, dict) and res.get("resourceType") == "Bundle":
-            for e in res.get("entry") or []:
-                entries.append(e.get("resource") if isinstance(e, dict) else None)
-        else:
-            entries.append(res)
-    people = _patients(entries)
+    entries, people = _entries(_resources(text))
     n = 0
     for res in entries:
         if isinstance(res, ValueError):
             n += 1
-            out.items.append(Item(f"entry {n}", "", errors=[("json", f"{res}: not JSON")]))
+            out.items.append(Item(f"entry {n}", "", errors=[("json", str(res))]))
             continue
         if not isinstance(res, dict) or res.get("resourceType") != "Encounter":
             continue  # MessageHeader, Patient, Location …: read for context only
@@ -61,15 +94,6 @@ def parse(text: str) -> Parsed:
     return out
 
 
-def _patients(entries: list) -> dict[str, dict]:
-    """Patients of the file by reference (``Patient/ID`` and ``urn:uuid`` full URLs)."""
-    out = {}
-    for res in entries:
-        if isinstance(res, dict) and res.get("resourceType") == "Patient" and res.get("id"):
-            out[f"Patient/{res['id']}"] = res
-    return out
-
-
 def _mrn(patient: dict) -> str:
     ids = [i for i in patient.get("identifier") or [] if isinstance(i, dict) and i.get("value")]
     for i in ids:
@@ -80,21 +104,25 @@ def _mrn(patient: dict) -> str:
 
 
 def _subject(res: dict, people: dict) -> tuple[str, dict]:
-    ref = str((res.get("subject") or {}).get("reference") or "")
+    ref = str((res.get("subject") or {}).get("reference") or "").strip()
     contained = {f"#{c.get('id')}": c for c in res.get("contained") or [] if isinstance(c, dict)}
-    patient = contained.get(ref) or people.get(ref)
+    # An absolute reference (https://hie.example/fhir/Patient/7) ends in Patient/ID.
+    tail = "Patient/" + ref.rsplit("Patient/", 1)[1] if "Patient/" in ref else ref
+    patient = contained.get(ref) or people.get(ref) or people.get(tail)
     if patient is not None:
         return _mrn(patient), patient
-    if ref.startswith("Patient/"):
-        return ref.split("/", 1)[1].strip(), {}
+    if tail.startswith("Patient/"):
+        return tail.split("/", 1)[1].split("/_history", 1)[0].strip(), {}
     return "", {}
 
 
 def _time(text) -> datetime | None:
+    """A FHIR dateTime as naive local time; ValueError when it is not one."""
     if not text:
         return None
-    value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    return value.replace(tzinfo=None)
+    if not isinstance(text, str):
+        raise ValueError(text)
+    return local(datetime.fromisoformat(text.replace("Z", "+00:00")))
 
 
 def _text(concept) -> str:
@@ -108,7 +136,11 @@ def _read(res: dict, item: Item, people: dict) -> None:
     mrn, patient = _subject(res, people)
     if not mrn:
         item.errors.append(("subject", "no patient (Patient in the file or Patient/ID)"))
-    code = str((res.get("class") or {}).get("code") or "").upper()
+    klass = res.get("class") or {}
+    if isinstance(klass, list):  # R5 and some R4 servers: a list of CodeableConcepts
+        first = klass[0] if klass and isinstance(klass[0], dict) else {}
+        klass = (first.get("coding") or [{}])[0]
+    code = str(klass.get("code") or "").upper()
     setting = CLASSES.get(code)
     if setting is None:
         item.errors.append(("class", f"class {code or '(blank)'} is not IMP, EMER or ACUTE"))
@@ -135,11 +167,15 @@ def _read(res: dict, item: Item, people: dict) -> None:
         return
     ident = [i for i in res.get("identifier") or [] if isinstance(i, dict) and i.get("value")]
     visit = str(ident[0]["value"]) if ident else f"Encounter/{res.get('id') or ''}"
+    if visit == "Encounter/":
+        item.errors.append(("identifier", "no identifier or id to know the visit again"))
+        return
     hosp = res.get("hospitalization") or {}
     locations = [x.get("location") or {} for x in res.get("location") or [] if isinstance(x, dict)]
     facility = (res.get("serviceProvider") or {}).get("display") or next(
         (x.get("display") for x in locations if x.get("display")), None
     )
+    facility = str(facility) if facility is not None else None
     item.event = Event(
         external_id=mrn,
         visit_key=f"{mrn}|{visit}",
@@ -159,7 +195,7 @@ def _patient(p: dict, mrn: str) -> dict:
     name = next((n for n in names if n.get("use") == "official"), names[0])
     phones = [t.get("value") for t in p.get("telecom") or [] if t.get("system") == "phone"]
     addr = (p.get("address") or [{}])[0]
-    comm = p.get("communication") or []
+    comm = sorted(p.get("communication") or [], key=lambda c: not c.get("preferred"))
     lang = ""
     if comm:
         lang = ((comm[0].get("language") or {}).get("coding") or [{}])[0].get("code") or ""

@@ -4,13 +4,16 @@ Each regular file directly in DIR (not hidden, not partial) is imported on its
 own, all or nothing, then moved to ``DIR/done/`` or ``DIR/failed/`` (with
 ``NAME.reason.txt``), so no file is imported twice. A lock file in DIR keeps
 two runs (cron every 15 minutes, a slow import) from working at once: the
-second says so and does nothing.
+second says so and does nothing. A file changed in the last minute is left for
+the next run (it may still be arriving). Should a run die between COMMIT and the
+move, the next run imports the file again, which changes nothing (visit keys).
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import time
 from pathlib import Path
 
 from caseload.errors import CaseloadError, Invalid
@@ -19,11 +22,19 @@ LOCK = ".caseload-import.lock"
 _PARTIAL = (".part", ".partial", ".tmp", ".filepart")
 
 
-def pending(folder: Path) -> list[Path]:
-    return sorted(
-        p for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith(".") and not p.name.endswith(_PARTIAL)
-    )  # fmt: skip
+# A file changed this recently may still be arriving (an SFTP upload writes in place):
+# it waits for the next run rather than being imported half-written.
+SETTLE_SECONDS = 60
+
+
+def pending(folder: Path, now: float | None = None) -> tuple[list[Path], list[Path]]:
+    """The files to import now, and those left for the next run (changed too recently)."""
+    now = time.time() if now is None else now
+    ready, fresh = [], []
+    for p in sorted(folder.iterdir()):
+        if p.is_file() and not p.name.startswith(".") and not p.name.endswith(_PARTIAL):
+            (fresh if now - p.stat().st_mtime < SETTLE_SECONDS else ready).append(p)
+    return ready, fresh
 
 
 def _target(folder: Path, name: str) -> Path:
@@ -50,10 +61,16 @@ def run(folder: Path, import_one, say) -> int:
             say(f"another import is working in {folder}: nothing done")
             return 0
         failed = 0
-        files = pending(folder)
+        files, fresh = pending(folder)
+        if not files and not fresh:
+            return 0  # cron mails any output: a run with nothing to do says nothing
         for path in files:
             failed += _one(folder, path, import_one, say)
-        say(f"{len(files)} file(s) in {folder}: {len(files) - failed} done, {failed} failed")
+        later = f", {len(fresh)} left for the next run (changed in the last minute)"
+        say(
+            f"{len(files)} file(s) in {folder}: {len(files) - failed} done, {failed} failed"
+            + (later if fresh else "")
+        )
         return failed
     finally:
         lock.close()

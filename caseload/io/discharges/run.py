@@ -9,7 +9,6 @@ re-run or an updated message never duplicates a transition or its follow-ups.
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -51,7 +50,10 @@ class Report:
     all_or_nothing: bool = True
 
     def lines(self) -> list[str]:
-        out = [f"note: {n}" for n in self.notes]
+        # A Synthea file is mostly wellness visits: their notes are counted, not all listed.
+        out = [f"note: {n}" for n in self.notes[:SHOWN_ERRORS]]
+        if len(self.notes) > SHOWN_ERRORS:
+            out.append(f"… and {len(self.notes) - SHOWN_ERRORS} more notes")
         for where, what, reason in self.errors[:SHOWN_ERRORS]:
             out.append(f"{where}, {what}: {reason}")
         if len(self.errors) > SHOWN_ERRORS:
@@ -81,8 +83,9 @@ class Report:
         return out
 
 
-def read(source: str | Path) -> Parsed:
-    """The feed items of ``source``, its format detected from the content."""
+def read(source: str | Path, progress: Progress | None = None) -> Parsed:
+    """The feed items of ``source``, its format detected from the content (HL7 messages,
+    the slow part of a big file, report their progress as the stage "reading")."""
     from caseload.io import readers
     from caseload.io.discharges import fhir, hl7, tabular
 
@@ -96,7 +99,8 @@ def read(source: str | Path) -> Parsed:
     else:
         text = readers._decode(data, [])
         if hl7.looks_like(text):
-            parsed = hl7.parse(text)
+            tick = None if progress is None else (lambda k, n: progress("reading", k, n))
+            parsed = hl7.parse(text, tick)
         elif fhir.looks_like(text):
             parsed = fhir.parse(text)
         elif b"\x00" in data[:8192]:
@@ -108,26 +112,24 @@ def read(source: str | Path) -> Parsed:
     return parsed
 
 
-def check_rejects(path: Path) -> None:
-    """Refuse a rejects file that cannot be written, before anything is committed."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise UsageError(f"--rejects {path} is a folder")
-    if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise UsageError(f"--rejects {path}: the folder {folder} does not exist or is not writable")
-
-
 def run(session_factory, source, opts: Options, progress: Progress | None = None) -> Report:
-    """Import ``source``; ``session_factory()`` gives a write session context manager."""
+    """Import ``source``; ``session_factory()`` gives a write session context manager.
+
+    The rejects file is checked before anything is read and written before COMMIT
+    (under a temporary name, renamed once committed), as the other imports do.
+    """
+    from caseload.io.private import Staged, check_writable
+
     if opts.skip_invalid and opts.rejects is None:
         raise UsageError("--skip-invalid needs --rejects FILE to keep the messages it leaves out")
     if opts.rejects is not None:
-        check_rejects(opts.rejects)
-    parsed = read(source)
+        check_writable(opts.rejects)
+    parsed = read(source, progress)
     report = Report(fmt=parsed.fmt, notes=list(parsed.notes), dry_run=opts.dry_run)
     report.all_or_nothing = not opts.skip_invalid
     report.items = len(parsed.items)
     bad: list[Item] = []
+    staged = Staged()
     try:
         with session_factory() as s:
             _apply_all(s, parsed.items, opts, report, bad, progress)
@@ -143,11 +145,14 @@ def run(session_factory, source, opts: Options, progress: Progress | None = None
                     unchanged=report.unchanged, skipped=report.skipped, failed=report.failed,
                     patients_added=report.patients_added,
                 )  # fmt: skip
-            report.written = True
+            if bad and opts.rejects is not None:
+                write_rejects(staged, opts.rejects, parsed, bad)
+        report.written = True
+        staged.commit()
     except _Abort:
         pass
-    if bad and opts.rejects is not None and not opts.dry_run and opts.skip_invalid:
-        write_rejects(opts.rejects, parsed, bad)
+    finally:
+        staged.discard()
     return report
 
 
@@ -156,32 +161,37 @@ class _Abort(Exception):
 
 
 def _apply_all(s, items: list[Item], opts: Options, report: Report, bad: list, progress) -> None:
+    """Every item's outcome counted, or its errors kept (in the file's order)."""
     from caseload.services import feeds
 
-    total = len(items)
-    max_age = None if opts.allow_old else opts.max_age_days
-    for k, item in enumerate(items, start=1):
-        if progress is not None and (k % 200 == 0 or k == total):
-            progress("importing", k, total)
+    ready: list[Item] = []
+    for item in items:
         if item.note and not item.errors:
             report.skipped += 1
             report.notes.append(item.note)
-            continue
-        if not item.errors and item.event is not None:
+        elif not item.errors and item.event is not None:
+            ready.append(item)
+    if opts.add_unknown:
+        for item in ready:
             try:
-                if opts.add_unknown:
-                    _ensure_patient(s, item, report)
-                outcome = feeds.apply(
-                    s, item.event, holidays=opts.holidays, today=opts.today,
-                    max_age_days=max_age,
-                )  # fmt: skip
+                _ensure_patient(s, item, report, opts)
             except CaseloadError as exc:
                 item.errors.append((_field(item, str(exc)), _reason(str(exc), opts)))
-            else:
-                setattr(report, outcome, getattr(report, outcome) + 1)
-                continue
-        bad.append(item)
-        report.errors += [(item.where, f, r) for f, r in item.errors]
+        ready = [i for i in ready if not i.errors]
+    tick = None if progress is None else (lambda k: progress("importing", k, len(ready)))
+    outcomes = feeds.apply_many(
+        s, [i.event for i in ready], holidays=opts.holidays, today=opts.today,
+        max_age_days=None if opts.allow_old else opts.max_age_days, progress=tick,
+    )  # fmt: skip
+    for item, outcome in zip(ready, outcomes, strict=True):
+        if isinstance(outcome, CaseloadError):
+            item.errors.append((_field(item, str(outcome)), _reason(str(outcome), opts)))
+        else:
+            setattr(report, outcome, getattr(report, outcome) + 1)
+    for item in items:
+        if item.errors:
+            bad.append(item)
+            report.errors += [(item.where, f, r) for f, r in item.errors]
 
 
 def _field(item: Item, message: str) -> str:
@@ -209,13 +219,18 @@ def _reason(message: str, opts: Options) -> str:
     return message
 
 
-def _ensure_patient(s, item: Item, report: Report) -> None:
-    from caseload.services import patients
+def _ensure_patient(s, item: Item, report: Report, opts: Options) -> None:
+    from caseload.services import patients, transitions
 
     ext = item.event.external_id
     if patients._by_external_id(s, ext) is not None:
         return
-    values = {k: v for k, v in item.patient.items() if v}
+    if item.event.discharged_on is not None:  # a discharge refused adds no patient either
+        transitions.check_discharge(
+            item.event.discharged_on, today=opts.today,
+            max_age_days=None if opts.allow_old else opts.max_age_days,
+        )  # fmt: skip
+    values = {k: str(v).strip() for k, v in item.patient.items() if v}
     try:
         if "birth_date" in values:
             values["birth_date"] = date.fromisoformat(values["birth_date"])
@@ -231,13 +246,22 @@ def _ensure_patient(s, item: Item, report: Report) -> None:
     report.patients_added += 1
 
 
-def write_rejects(path: Path, parsed: Parsed, bad: list[Item]) -> None:
-    """The left-out records with the reason: CSV rows as they were, else where/reason/record."""
-    from caseload.io.private import open_private
+def write_rejects(staged, path: Path, parsed: Parsed, bad: list[Item]) -> None:
+    """The left-out records with the reason: CSV/XLSX rows as they were with a ``reason``
+    column (fix and re-import), else where/reason/record (the message or resource)."""
+    import io
 
-    with open_private(path) as f:
+    with staged.open(path) as raw:
+        f = io.TextIOWrapper(raw, encoding="utf-8", newline="", write_through=True)
         w = csv.writer(f)
-        w.writerow(["where", "reason", "record"])
+        heads = parsed.headers
+        w.writerow([*heads, "reason"] if heads is not None else ["where", "reason", "record"])
         for item in bad:
             reason = "; ".join(f"{a}: {b}" for a, b in item.errors)
-            w.writerow([item.where, reason, item.raw])
+            if heads is not None and item.cells is not None:
+                cells = list(item.cells[: len(heads)]) + [""] * (len(heads) - len(item.cells))
+                w.writerow([*cells, reason])
+            else:
+                w.writerow([item.where, reason, item.raw])
+        f.flush()
+        f.detach()

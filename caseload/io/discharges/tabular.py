@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from caseload.io.discharges import Item, Parsed
+from caseload.io.discharges import Item, Parsed, local
 from caseload.services.feeds import Event
 
 FIELDS = ("patient_external_id", "discharged_on", "facility", "reason", "setting",
@@ -24,6 +24,7 @@ SETTINGS = {
     "er": "emergency", "urgentcare": "outpatient", "ambulatory": "outpatient",
     "outpatient": "outpatient", "wellness": "outpatient", "o": "outpatient",
     "amb": "outpatient", "home": "outpatient", "virtual": "outpatient", "hospice": "outpatient",
+    "snf": "outpatient",
 }  # fmt: skip
 
 
@@ -33,15 +34,16 @@ def _key(header: str) -> str:
 
 
 def when(text: str) -> datetime | date:
-    """ISO date or date-time (``Z`` allowed), else ValueError; times naive local."""
+    """ISO date or date-time, else ValueError; a time with an offset (Synthea writes ``Z``)
+    is taken to this computer's local time, so a late-evening discharge keeps its day."""
     text = text.strip()
     if len(text) == 10:
         return date.fromisoformat(text)
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
+    return local(datetime.fromisoformat(text.replace("Z", "+00:00")))
 
 
 def parse(table) -> Parsed:
-    out = Parsed("csv")
+    out = Parsed("csv", headers=list(table.headers))
     cols = {}
     for i, h in enumerate(table.headers):
         k = _key(h)
@@ -66,17 +68,20 @@ def _read(row: dict, item: Item) -> None:
     mrn = row["patient_external_id"]
     if not mrn:
         item.errors.append(("patient_external_id", "blank"))
-    setting = SETTINGS.get(row.get("setting", "").lower() or "inpatient")
+    raw = row.get("setting", "")
+    setting = SETTINGS.get(raw.lower() or "inpatient")
     if setting is None:
-        item.errors.append(("setting", f"{row['setting']!r} is not inpatient or emergency"))
+        item.errors.append(("setting", f"{raw!r} is not inpatient or emergency"))
     elif setting == "outpatient":
-        item.note = f"{item.where}: an outpatient encounter is not a transition"
+        item.note = f"{item.where}: an encounter of class {raw.lower()} is not a transition"
         return
     discharged = admitted = None
     try:
         discharged = when(row["discharged_on"]) if row["discharged_on"] else None
     except ValueError:
         item.errors.append(("discharged_on", "not a date"))
+    if not row["discharged_on"]:
+        item.errors.append(("discharged_on", "blank"))  # a row is a discharge
     try:
         admitted = when(row["admitted_at"]) if row.get("admitted_at") else None
     except ValueError:
@@ -99,5 +104,6 @@ def _read(row: dict, item: Item) -> None:
         reason=row.get("reason") or None,
         setting=setting,
         disposition=row.get("disposition") or None,
+        numbered=bool(visit),
     )
     item.patient = {"external_id": mrn}

@@ -45,19 +45,37 @@ class ProblemForm(FormScreen):
 
 
 class GoalForm(FormScreen):
-    """Returns the keyword arguments of ``careplans.add_goal`` (with ``problem_id``)."""
+    """Returns the keyword arguments of ``careplans.add_goal`` (with ``problem_id``).
+
+    Given one ``problem_id`` the goal goes under it; given ``problems`` (label, id) from
+    the Patient screen, a "Problem" field picks one (the last, newest, to start with).
+    """
 
     TITLE_TEXT = "New goal"
 
-    def __init__(self, problem_id: int, *, today: date | None = None) -> None:
+    def __init__(
+        self,
+        problem_id: int | None = None,
+        *,
+        problems: Sequence[tuple[str, int]] = (),
+        patient_external_id: str | None = None,
+        today: date | None = None,
+        patient_name: str | None = None,
+    ) -> None:
         self.problem_id = problem_id
+        self.problems = tuple(problems)
+        self.patient_external_id = patient_external_id
+        self.patient_name = patient_name
         super().__init__(today=today)
 
     def intro(self) -> Sequence[str]:
-        return (f"For problem {self.problem_id}",)
+        if self.problem_id is not None:
+            return (f"For problem {self.problem_id}",)
+        return _patient_line(self.patient_external_id, self.patient_name)
 
     def fields(self) -> Sequence[Field]:
         return [
+            *_pick("problem_id", "Problem", self.problem_id, self.problems),
             Field("description", "Goal", required=True),
             Field(
                 "status",
@@ -77,7 +95,7 @@ class GoalForm(FormScreen):
 
     def result(self, values: Mapping[str, Any]) -> dict:
         return {
-            "problem_id": self.problem_id,
+            "problem_id": _picked(values, "problem_id", self.problem_id),
             "description": values["description"],
             "target_on": values["target_on"],
             "status": values["status"],
@@ -85,19 +103,33 @@ class GoalForm(FormScreen):
 
 
 class InterventionForm(FormScreen):
-    """Returns the keyword arguments of ``careplans.add_intervention`` (with ``goal_id``)."""
+    """Returns the keyword arguments of ``careplans.add_intervention`` (with ``goal_id``);
+    like the goal form, it takes one ``goal_id`` or ``goals`` (label, id) to pick from."""
 
     TITLE_TEXT = "New intervention"
 
-    def __init__(self, goal_id: int) -> None:
+    def __init__(
+        self,
+        goal_id: int | None = None,
+        *,
+        goals: Sequence[tuple[str, int]] = (),
+        patient_external_id: str | None = None,
+        patient_name: str | None = None,
+    ) -> None:
         self.goal_id = goal_id
+        self.goals = tuple(goals)
+        self.patient_external_id = patient_external_id
+        self.patient_name = patient_name
         super().__init__()
 
     def intro(self) -> Sequence[str]:
-        return (f"For goal {self.goal_id}",)
+        if self.goal_id is not None:
+            return (f"For goal {self.goal_id}",)
+        return _patient_line(self.patient_external_id, self.patient_name)
 
     def fields(self) -> Sequence[Field]:
         return [
+            *_pick("goal_id", "Goal", self.goal_id, self.goals),
             Field("description", "Intervention", required=True),
             Field(
                 "status",
@@ -111,8 +143,23 @@ class InterventionForm(FormScreen):
 
     def result(self, values: Mapping[str, Any]) -> dict:
         return {
-            "goal_id": self.goal_id,
+            "goal_id": _picked(values, "goal_id", self.goal_id),
             "description": values["description"],
             "responsible": values["responsible"],
             "status": values["status"],
         }
+
+
+def _pick(key: str, label: str, fixed: int | None, options: Sequence[tuple[str, int]]) -> list:
+    """A select over ``options`` when no single record was given (else no field)."""
+    if fixed is not None or not options:
+        return []
+    return [Field(key, label, kind="select", options=tuple(options), value=options[-1][1])]
+
+
+def _patient_line(external_id: str | None, name: str | None) -> tuple[str, ...]:
+    return (f"Care plan of patient {who(external_id, name)}",) if external_id else ()
+
+
+def _picked(values: Mapping[str, Any], key: str, fixed: int | None) -> int | None:
+    return fixed if fixed is not None else values.get(key)

@@ -87,21 +87,36 @@ def choices(enum) -> list[tuple[str, str]]:
     return [(m.value.replace("_", " "), m.value) for m in enum]
 
 
-DATE_HELP = "not a date; try YYYY-MM-DD, today, tomorrow, +3d, +2w, next mon"
-WHEN_HELP = "not a date or time; try now, yesterday, 2025-03-01 14:30"
 # Clocks on field laptops drift: a contact a few minutes ahead is not a mistake (as contacts.py).
 FUTURE_SLACK_MINUTES = 5
 
 
-def date_parser(today: Callable[[], date], *, not_after: int | None = None, what: str = "date"):
-    """A parser for natural dates relative to ``today()``; ``not_after`` days past it at most."""
+def _not_a(what: str, kind: str) -> ValueError:
+    """The field's error: the forms it takes, as the CLI says them (never the text typed)."""
+    from caseload.services.dates import accepted
+
+    return ValueError(f"not a {what}; use {accepted(kind)}")
+
+
+def date_parser(
+    today: Callable[[], date],
+    *,
+    not_after: int | None = None,
+    what: str = "date",
+    kind: str = "date",
+):
+    """A parser for natural dates relative to ``today()``; ``not_after`` days past it at most.
+
+    ``kind`` is the services' kind of date field (date, future, past, birth): it decides the
+    forms taken (a birth date needs a year) and the ones the error message offers.
+    """
 
     def parse(text: str) -> date:
         ref = today()
         try:
-            d = parse_date(text, today=ref)
+            d = parse_date(text, today=ref, kind=kind)
         except (ValueError, OverflowError):
-            raise ValueError(DATE_HELP) from None
+            raise _not_a("date", kind) from None
         if not_after is not None and d > ref + timedelta(days=not_after):
             raise ValueError(f"the {what} is in the future")
         return d
@@ -117,7 +132,7 @@ def when_field(now: Callable[[], datetime], key: str = "at", label: str = "When"
         try:
             dt = parse_when(text, now=ref)
         except (ValueError, OverflowError):
-            raise ValueError(WHEN_HELP) from None
+            raise _not_a("date or time", "when") from None
         if dt > ref + timedelta(minutes=FUTURE_SLACK_MINUTES):
             raise ValueError("the time is in the future")
         return dt

@@ -67,9 +67,9 @@ class FollowUpForm(FormScreen):
             Field(
                 "due_on",
                 "Due",
-                parse=date_parser(self._today),
+                parse=date_parser(self._today, kind="future"),
                 required=True,
-                placeholder="today, tomorrow, +3d, next mon, YYYY-MM-DD",
+                placeholder="today, fri, next week, in 2 weeks, dec 15, YYYY-MM-DD",
                 hint=_due_hint(self._today),
             ),
             Field(

@@ -9,7 +9,7 @@ from typing import Any
 from caseload.enums import Risk
 from caseload.tui.forms.base import FormScreen
 from caseload.tui.forms.fields import Field, choices, date_parser, show_date, who
-from caseload.tui.widgets.format import name
+from caseload.tui.render import name
 
 CONSENT = (
     ("may_call", "call", True),
@@ -73,7 +73,7 @@ class PatientForm(FormScreen):
             text(
                 "birth_date",
                 "Birth date",
-                parse=date_parser(self._today, not_after=0, what="birth date"),
+                parse=date_parser(self._today, not_after=0, what="birth date", kind="birth"),
                 placeholder="YYYY-MM-DD",
                 hint=show_date,
             ),
@@ -92,17 +92,7 @@ class PatientForm(FormScreen):
                 value=risk if risk in set(Risk) else Risk.medium.value,
             ),
         ]
-        for key, label, default in CONSENT:
-            value = init.get(key)
-            out.append(
-                Field(
-                    key,
-                    label,
-                    kind="check",
-                    value=default if value is None else bool(value),
-                    group="May",
-                )
-            )
+        out += _consent(init)
         out += [
             text("programs", "Programs", parse=_tags, placeholder="diabetes; chf; bh"),
             text("conditions", "Conditions", parse=_tags, placeholder="separate with ;"),
@@ -159,7 +149,7 @@ class DischargePatientForm(FormScreen):
                 "On",
                 value="today",
                 required=True,
-                parse=date_parser(self._today, not_after=0, what="discharge date"),
+                parse=date_parser(self._today, not_after=0, what="discharge date", kind="past"),
                 hint=show_date,
             ),
         ]
@@ -170,3 +160,17 @@ class DischargePatientForm(FormScreen):
             "reason": values["reason"],
             "on": values["on"],
         }
+
+
+def _consent(init: Mapping[str, Any]) -> list[Field]:
+    """The consent boxes on one row ("May"), ticked as stored or by default when new."""
+    return [
+        Field(
+            key,
+            label,
+            kind="check",
+            value=default if init.get(key) is None else bool(init.get(key)),
+            group="May",
+        )
+        for key, label, default in CONSENT
+    ]

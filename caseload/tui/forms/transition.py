@@ -55,7 +55,7 @@ class HospitalDischargeForm(FormScreen):
 
     def _discharged_on(self, text: str) -> date:
         """A natural date, checked by the service's own rule (never in the future)."""
-        day = date_parser(self._today)(text)
+        day = date_parser(self._today, kind="past")(text)
         problem = discharge_date_problem(day, self._today())
         if problem:
             raise ValueError(problem)

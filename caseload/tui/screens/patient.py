@@ -1,27 +1,31 @@
 """One patient: a header (name, age, phone, language, risk, consent) and a tab per record kind.
 
 Keys open the forms (log a contact, schedule a follow-up, edit, hospital
-discharge, discharge from the caseload); the app runs the matching service in a
+discharge, discharge from the caseload, a care-plan problem, goal or
+intervention, a referral's next step); the app saves what a form returns in a
 worker and asks this screen to reload.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
-from caseload.tui.messages import Failed, Loaded
-from caseload.tui.render import action, already, label, repeats
-from caseload.tui.widgets import patient_view as view
-from caseload.tui.widgets.format import day
+from caseload.tui import forms
+from caseload.tui import patient_view as view
+from caseload.tui.render import already, name
+from caseload.tui.screens.base import CaseloadScreen, deliver
 from caseload.tui.widgets.table import Col, Table
-from caseload.tui.widgets.worker import load
+
+if TYPE_CHECKING:
+    from caseload.tui.data import Store
 
 TABS = (
     ("overview", "Overview"),
@@ -70,31 +74,31 @@ TABLES = {
 }
 
 
-class PatientScreen(Screen[None]):
+def _hidden(key: str, action: str, description: str, tooltip: str) -> Binding:
+    return Binding(key, action, description, show=False, tooltip=tooltip)
+
+
+class PatientScreen(CaseloadScreen):
+    FAILED_TITLE = "Could not load"
     # The footer shows what fits 80 columns (with ^q and ?); `?` lists every key.
     BINDINGS: ClassVar = [
         Binding("escape", "back", "Back", show=False),
-        Binding("c", "form('contact')", "Contact", tooltip="log a contact"),
-        Binding("f", "form('followup')", "Follow-up", tooltip="schedule a follow-up"),
+        Binding("c", "contact", "Contact", tooltip="log a contact"),
+        Binding("f", "followup", "Follow-up", tooltip="schedule a follow-up"),
         Binding("d", "done", "Done", tooltip="complete the follow-up highlighted on Follow-ups"),
-        Binding("e", "form('edit')", "Edit", tooltip="edit the patient"),
-        Binding("h", "form('hospital')", "Hospital", tooltip="record a hospital discharge"),
-        Binding("x", "form('discharge')", "Discharge", tooltip="discharge from the caseload"),
-        Binding(
-            "n",
-            "form('problem')",
-            "Problem",
-            show=False,
-            tooltip="add a care-plan problem or need",
-        ),
-        Binding(
+        Binding("e", "edit", "Edit", tooltip="edit the patient"),
+        Binding("h", "hospital", "Hospital", tooltip="record a hospital discharge"),
+        Binding("x", "discharge", "Discharge", tooltip="discharge from the caseload"),
+        _hidden("n", "problem", "Problem", "add a care-plan problem or need"),
+        _hidden("g", "goal", "Goal", "add a goal to a problem of the care plan"),
+        _hidden("i", "intervention", "Intervention", "add an intervention to a goal"),
+        _hidden(
             "v",
-            "form('referral')",
+            "referral",
             "Referral",
-            show=False,
-            tooltip="move the referral highlighted on Referrals to its next step",
+            "move the referral highlighted on Referrals to its next step",
         ),
-        Binding("r", "refresh", "Refresh", show=False, tooltip="refresh"),
+        _hidden("r", "refresh", "Refresh", "refresh"),
         # Tabs by number: the tab strip itself needs focus and arrows otherwise.
         *(
             Binding(str(n), f"tab('tab-{tab}')", f"{title} tab", show=False)
@@ -123,84 +127,37 @@ class PatientScreen(Screen[None]):
         self.action_refresh()
 
     def action_refresh(self) -> None:
-        load(self, "patient", self.app.store.patient, self.external_id)  # type: ignore[attr-defined]
+        self.load_patient(self.store, self.external_id)
+
+    class Loaded(Message):
+        """The patient and every tab's records (``Store.patient``)."""
+
+        def __init__(self, data: dict) -> None:
+            self.data = data
+            super().__init__()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="patient")
+    def load_patient(self, store: Store, external_id: str) -> None:
+        deliver(self, lambda: store.patient(external_id), self.Loaded, self.Failed)
 
     @on(Loaded)
-    def loaded(self, message: Loaded) -> None:
+    def _loaded(self, message: Loaded) -> None:
         message.stop()
         self.data = d = message.data
         p = d["patient"]
-        self.external_id = p["external_id"]
-        self.sub_title = p["external_id"]
-        today = self.app.today()  # type: ignore[attr-defined]
-        self.query_one("#patient-header", Static).update(view.header(p, today))
+        self.external_id = self.sub_title = p["external_id"]
         transitions = d.get("transitions", [])
+        self.query_one("#patient-header", Static).update(view.header(p, self.day))
         self.query_one("#overview", Static).update(view.overview(p, transitions))
         self.query_one("#plan", Static).update(view.care_plan(d["plan"], d["versions"]))
-        self._fill(
-            "contacts",
-            (
-                (
-                    day(c["at"]) + (" +" if c.get("addendum_to") else ""),
-                    label(c["method"]),
-                    label(c["party"]),
-                    label(c["outcome"]),
-                    ("addendum: " if c.get("addendum_to") else "") + (c.get("note") or ""),
-                )
-                for c in d["contacts"]
-            ),
-        )
-        self._fill(
-            "followups",
-            (
-                (
-                    str(f["id"]),
-                    day(f["due_on"]),
-                    f"{label(f['kind'])}: {f['title']}",
-                    self._standing(f, today),
-                    repeats(f.get("rrule")),
-                )
-                for f in d["followups"]
-            ),
-            keys=[str(f["id"]) for f in d["followups"]],
-        )
-        self._fill(
-            "team",
-            (
-                (m["name"], label(m["role"]), m.get("relationship") or "", m.get("phone") or "")
-                for m in d["team"]
-            ),
-        )
-        self._fill(
-            "referrals",
-            (
-                (str(r["id"]), r["to_name"], r["reason"], label(r["status"]), day(r["sent_on"]))
-                for r in d["referrals"]
-            ),
-            keys=[str(r["id"]) for r in d["referrals"]],
-        )
-        by_id = {str(t["id"]): t for t in transitions}
-        self._fill(
-            "history",
-            (
-                (day(e["at"]), e["actor"], action(e["action"]), view.history_detail(e, by_id))
-                for e in reversed(d["history"])
-            ),
-        )
+        self._show("contacts", view.contact_rows(d["contacts"]))
+        self._show("followups", view.followup_rows(d["followups"], self.day))
+        self._show("team", view.team_rows(d["team"]))
+        self._show("referrals", view.referral_rows(d["referrals"]))
+        self._show("history", view.history_rows(d["history"], transitions))
 
-    @staticmethod
-    def _standing(f: dict, today) -> str:
-        if f["status"] == "open" and f["due_on"] < today:
-            return "overdue"
-        return label(f["status"])
-
-    def _fill(self, table_id: str, rows, keys: list[str] | None = None) -> None:
-        self.query_one(f"#{table_id}", Table).replace_rows(rows, keys)
-
-    @on(Failed)
-    def failed(self, message: Failed) -> None:
-        message.stop()
-        self.notify(message.message, title="Could not load", severity="error")
+    def _show(self, table_id: str, rows: dict[str, tuple]) -> None:
+        self.query_one(f"#{table_id}", Table).sync_rows(rows)
 
     def _selected(self, table_id: str) -> int | None:
         table = self.query_one(f"#{table_id}", DataTable)
@@ -208,6 +165,8 @@ class PatientScreen(Screen[None]):
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return int(key) if key else None
+
+    # --- keys ----------------------------------------------------------------------
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -233,19 +192,104 @@ class PatientScreen(Screen[None]):
         if f is not None and f["status"] != "open":
             self.notify(already(f), severity="warning")
             return
-        self.app.complete_followup(fid)  # type: ignore[attr-defined]
+        self.app.complete_followup(fid)
 
-    def action_form(self, which: str) -> None:
+    # --- forms: each builds its form and names the Store method that saves it ---------
+
+    def _form(
+        self,
+        build: Callable[[dict, str, str], Any],
+        save: Callable[[dict], Any],
+        done: Callable[[Any], str | None] | None = None,
+    ) -> None:
+        """Open ``build(patient, external id, name)``; what it returns is saved by ``save``
+        (``done`` sees the result once saved)."""
+        if self.data is not None:
+            p = self.data["patient"]
+            self.app.open_form(build(p, p["external_id"], name(p)), save, done)
+
+    def action_contact(self) -> None:
+        self._form(
+            lambda p, ext, who: forms.ContactForm(ext, patient_name=who), self.store.log_contact
+        )
+
+    def action_followup(self) -> None:
+        self._form(
+            lambda p, ext, who: forms.FollowUpForm(ext, today=self.day, patient_name=who),
+            self.store.add_followup,
+        )
+
+    def action_edit(self) -> None:
+        self._form(
+            lambda p, ext, who: forms.PatientForm(p, today=self.day),
+            self.store.edit_patient,
+            self._renamed,
+        )
+
+    def _renamed(self, patient: dict) -> None:
+        """An edit may change the external id: reload by the new one."""
+        self.external_id = patient["external_id"]
+
+    def action_hospital(self) -> None:
+        self._form(
+            lambda p, ext, who: forms.HospitalDischargeForm(
+                ext,
+                risk=p.get("risk"),
+                today=self.day,
+                holidays=self.app.holidays(),
+                patient_name=who,
+            ),
+            self.store.record_discharge,
+        )
+
+    def action_discharge(self) -> None:
+        self._form(
+            lambda p, ext, who: forms.DischargePatientForm(ext, today=self.day, patient_name=who),
+            self.store.discharge_patient,
+        )
+
+    def action_problem(self) -> None:
+        self._form(
+            lambda p, ext, who: forms.ProblemForm(ext, patient_name=who), self.store.add_problem
+        )
+
+    def action_goal(self) -> None:
+        problems = view.problem_choices(self.data["plan"]) if self.data else []
+        if self.data is not None and not problems:
+            self.notify("No problems in the care plan yet: add one with n.")
+            return
+        self._form(
+            lambda p, ext, who: forms.GoalForm(
+                problems=problems, today=self.day, patient_external_id=ext, patient_name=who
+            ),
+            self.store.add_goal,
+        )
+
+    def action_intervention(self) -> None:
+        goals = view.goal_choices(self.data["plan"]) if self.data else []
+        if self.data is not None and not goals:
+            self.notify("No goals in the care plan yet: add one with g.")
+            return
+        self._form(
+            lambda p, ext, who: forms.InterventionForm(
+                goals=goals, patient_external_id=ext, patient_name=who
+            ),
+            self.store.add_intervention,
+        )
+
+    def action_referral(self) -> None:
         if self.data is None:
             return
-        extra = None
-        if which == "referral":
-            self.action_tab("tab-referrals")
-            if not self.data["referrals"]:
-                self.notify("No referrals for this patient yet: nothing to move along.")
-                return
-            rid = self._selected("referrals")
-            extra = next((r for r in self.data["referrals"] if r["id"] == rid), None)
-            if extra is None:
-                return
-        self.app.open_form(which, self.data["patient"], extra)  # type: ignore[attr-defined]
+        self.action_tab("tab-referrals")
+        if not self.data["referrals"]:
+            self.notify("No referrals for this patient yet: nothing to move along.")
+            return
+        rid = self._selected("referrals")
+        referral = next((r for r in self.data["referrals"] if r["id"] == rid), None)
+        if referral is not None:
+            self._form(
+                lambda p, ext, who: forms.ReferralStatusForm(
+                    referral, today=self.day, patient_name=who
+                ),
+                self.store.advance_referral,
+            )

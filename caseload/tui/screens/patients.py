@@ -11,58 +11,38 @@ result that did not change costs nothing to show.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.message import Message
+from textual.widgets import Footer, Input, Label, Static
 
-from caseload.tui.messages import Failed, Loaded
 from caseload.tui.render import label
-from caseload.tui.widgets.format import age, name
-from caseload.tui.widgets.table import Col, Table
-from caseload.tui.widgets.worker import load
+from caseload.tui.screens.base import CaseloadScreen, deliver
+from caseload.tui.widgets.patient_table import PatientTable
+
+if TYPE_CHECKING:
+    from caseload.services.patients import Page
+    from caseload.tui.data import Store
 
 PAGE = 200
 # The first page of a search only needs to fill the screen: a smaller one paints sooner.
 FIRST_PAGE = 50
 MAX_ROWS = 2000
-# Past this many rows to drop, clearing the table is cheaper than removing them one by one.
-REMOVE_MAX = 60
-# Ids, ages, phones and statuses keep their width; the name takes the rest.
-COLS = (
-    Col("name", "Name", flex=True, min=12),
-    Col("id", "ID"),
-    Col("age", "Age"),
-    Col("phone", "Phone"),
-    Col("risk", "Risk"),
-    Col("status", "Status"),
-)
-COLUMNS = tuple(c.key for c in COLS)
 RISKS = (None, "high", "medium", "low")
 STATUSES = ("active", None, "on_hold", "discharged")
 SORTS = ("name", "external_id")
-
-
-def _cells(p: dict, today) -> tuple[str, ...]:
-    return (
-        name(p),
-        p["external_id"],
-        age(p["birth_date"], today),
-        p["phone"] or "",
-        p["risk"],
-        label(p["status"]),
-    )
 
 
 def _cycle(values: tuple, current) -> object:
     return values[(values.index(current) + 1) % len(values)]
 
 
-class PatientsScreen(Screen[None]):
+class PatientsScreen(CaseloadScreen):
+    FAILED_TITLE = "Search failed"
+
     HELP_NOTES: ClassVar = (
         ("letters", "act when the results table has the focus; in the search box they"
                     " are typed"),
@@ -94,20 +74,18 @@ class PatientsScreen(Screen[None]):
         self.searching = False
         self.searched = 0  # the generation of the search running or last run
         self.answered = 0  # the generation whose results are on screen
-        # What each row shows, by external id, in table order: the rows to keep or touch.
-        self.shown: dict[str, tuple[str, ...]] = {}
 
     def compose(self) -> ComposeResult:
         yield Label("Patients", id="patients-title", classes="title")
         yield Input(placeholder="Search name, external id or phone  (/)", id="search")
         yield Static("", id="filters")
-        yield Table(COLS, id="patient-table", zebra_stripes=True)
+        yield PatientTable(id="patient-table", zebra_stripes=True)
         # Every key of this screen fits 80 columns once the palette hint (ctrl+p) goes to `?`.
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.search()
-        load(self, "programs", self.app.store.programs)  # type: ignore[attr-defined]
+        self.load_programs(self.store)
 
     # --- searching -----------------------------------------------------------------
 
@@ -116,7 +94,7 @@ class PatientsScreen(Screen[None]):
             "status": self.status,
             "risk": self.risk,
             "program": self.program,
-            "overdue_on": self.app.today() if self.overdue else None,  # type: ignore[attr-defined]
+            "overdue_on": self.day if self.overdue else None,
             "order": self.sort,
         }
 
@@ -147,19 +125,61 @@ class PatientsScreen(Screen[None]):
         self.searching = True
         self.searched = self.generation
         text = self.query_one("#search", Input).value
-        store = self.app.store  # type: ignore[attr-defined]
-        gen, found = self.generation, self.filters()
-        load(self, "find", lambda: (gen, False, store.find(text, limit=FIRST_PAGE, **found)))
+        self.find(self.store, self.generation, text, self.filters())
 
     def more(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(PatientTable)
         if self.next_after is None or self.loading_more or table.row_count >= MAX_ROWS:
             return
         self.loading_more = True
         text = self.query_one("#search", Input).value
-        store, gen, after = self.app.store, self.generation, self.next_after  # type: ignore[attr-defined]
-        found = self.filters()
-        load(self, "more", lambda: (gen, True, store.find(text, limit=PAGE, after=after, **found)))
+        self.find_more(self.store, self.generation, text, self.filters(), self.next_after)
+
+    # --- workers and what they post --------------------------------------------------
+
+    class ProgramsLoaded(Message):
+        def __init__(self, tags: list[str]) -> None:
+            self.tags = tags
+            super().__init__()
+
+    class Found(Message):
+        """A page of patients for search ``generation``; ``more`` when it is a next page."""
+
+        def __init__(self, generation: int, page: Page, *, more: bool = False) -> None:
+            self.generation = generation
+            self.page = page
+            self.more = more
+            super().__init__()
+
+    class SearchFailed(Message):
+        def __init__(self, text: str, *, more: bool = False) -> None:
+            self.text = text
+            self.more = more
+            super().__init__()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="programs")
+    def load_programs(self, store: Store) -> None:
+        deliver(self, store.programs, self.ProgramsLoaded, self.Failed)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="find")
+    def find(self, store: Store, generation: int, text: str, filters: dict) -> None:
+        deliver(
+            self,
+            lambda: store.find(text, limit=FIRST_PAGE, **filters),
+            lambda page: self.Found(generation, page),
+            self.SearchFailed,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="more")
+    def find_more(
+        self, store: Store, generation: int, text: str, filters: dict, after: tuple
+    ) -> None:
+        deliver(
+            self,
+            lambda: store.find(text, limit=PAGE, after=after, **filters),
+            lambda page: self.Found(generation, page, more=True),
+            lambda text: self.SearchFailed(text, more=True),
+        )
 
     @on(Input.Changed, "#search")
     def typed(self) -> None:
@@ -168,95 +188,54 @@ class PatientsScreen(Screen[None]):
     @on(Input.Submitted, "#search")
     def submitted(self) -> None:
         # Every change already searched: Enter only moves to the results.
-        self.query_one(DataTable).focus()
+        self.query_one(PatientTable).focus()
 
-    @on(Loaded)
-    def loaded(self, message: Loaded) -> None:
+    @on(ProgramsLoaded)
+    def _programs(self, message: ProgramsLoaded) -> None:
         message.stop()
-        if message.what == "programs":
-            self.programs = (None, *message.data)
-            return
-        gen, appending, page = message.data
-        if appending:
+        self.programs = (None, *message.tags)
+
+    @on(Found)
+    def _found(self, message: Found) -> None:
+        message.stop()
+        if message.more:
             self.loading_more = False
         else:
             self.searching = False
-        if gen != self.generation:
-            if not appending:
+        if message.generation != self.generation:
+            if not message.more:
                 self._start_search()  # typed over while it ran: search the latest text
             return
-        self.next_after = page.next_after
-        today = self.app.today()  # type: ignore[attr-defined]
-        rows = {p["external_id"]: _cells(p, today) for p in page.rows}
-        if appending:
-            self._append(rows)
+        self.next_after = message.page.next_after
+        table = self.query_one(PatientTable)
+        if message.more:
+            table.extend(message.page.rows, self.day)
         else:
-            self._replace(rows)
-            self.answered = gen
-        self.show_filters(self.query_one(DataTable).row_count)
+            table.show(message.page.rows, self.day)
+            self.answered = message.generation
+        self.show_filters(table.row_count)
 
-    def _append(self, rows: dict[str, tuple]) -> None:
-        table = self.query_one(DataTable)
-        for key, cells in rows.items():
-            if key not in self.shown:
-                self.shown[key] = cells
-                table.add_row(*map(Text, cells), key=key)
-
-    def _replace(self, rows: dict[str, tuple]) -> None:
-        """Show a new first page, touching only the rows that differ (by key).
-
-        Any change to a DataTable re-renders what is visible, but clearing it also
-        re-measures every row; typing one more letter mostly drops rows from a result
-        in the same order, so that case removes those and appends the new tail, and
-        an unchanged result changes nothing at all.
-        """
-        table = self.query_one(DataTable)
-        new = list(rows)
-        old = list(self.shown)
-        kept = [k for k in old if k in rows]
-        gone = len(old) - len(kept)
-        if kept != new[: len(kept)] or gone > REMOVE_MAX:
-            table.clear()
-            self.shown = {}
-            self._append(rows)
-            return
-        changed = gone > 0 or len(kept) < len(new)
-        for key in old:
-            if key not in rows:
-                table.remove_row(key)
-                del self.shown[key]
-        for key in kept:
-            if self.shown[key] != rows[key]:
-                for column, before, after in zip(COLUMNS, self.shown[key], rows[key], strict=True):
-                    if before != after:
-                        table.update_cell(key, column, Text(after))
-                self.shown[key] = rows[key]
-        self._append({k: rows[k] for k in new[len(kept) :]})
-        if changed and table.row_count:
-            table.move_cursor(row=0)
-
-    @on(Failed)
-    def failed(self, message: Failed) -> None:
+    @on(SearchFailed)
+    def _search_failed(self, message: SearchFailed) -> None:
         message.stop()
-        if message.what == "more":
+        if message.more:
             self.loading_more = False
-        elif message.what == "find":
+        else:
             self.searching = False
             if self.searched != self.generation:
                 self._start_search()
                 return
-        self.notify(message.message, title="Search failed", severity="error")
+        self.notify(message.text, title=self.FAILED_TITLE, severity="error")
 
-    @on(DataTable.RowHighlighted)
-    def near_end(self, event: DataTable.RowHighlighted) -> None:
-        if event.cursor_row >= event.data_table.row_count - 20:
-            self.more()
+    @on(PatientTable.NearEnd)
+    def _near_end(self, message: PatientTable.NearEnd) -> None:
+        message.stop()
+        self.more()
 
-    @on(DataTable.RowSelected)
-    def selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        if event.row_key.value:
-            self.app.open_patient(event.row_key.value)  # type: ignore[attr-defined]
+    @on(PatientTable.Chosen)
+    def _chosen(self, message: PatientTable.Chosen) -> None:
+        message.stop()
+        self.app.open_patient(message.external_id)
 
     # --- actions -------------------------------------------------------------------
 
@@ -264,7 +243,7 @@ class PatientsScreen(Screen[None]):
         self.query_one("#search", Input).focus()
 
     def action_to_table(self) -> None:
-        self.query_one(DataTable).focus()
+        self.query_one(PatientTable).focus()
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -292,7 +271,7 @@ class PatientsScreen(Screen[None]):
         self.search()
 
     def action_add_patient(self) -> None:
-        self.app.add_patient()  # type: ignore[attr-defined]
+        self.app.add_patient()
 
     def action_refresh(self) -> None:
         self.search()

@@ -9,21 +9,23 @@ step a month, ``d`` shows who was counted.
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
+from textual.message import Message
 from textual.widgets import Footer, Label, Static
 
-from caseload.tui.messages import Failed, Loaded
-from caseload.tui.widgets.worker import load
+from caseload.tui.screens.base import CaseloadScreen, deliver
+
+if TYPE_CHECKING:
+    from caseload.tui.data import Store
 
 
-def build_text(store, year: int, month: int, today: date, detail: bool) -> str:
+def build_text(store: Store, year: int, month: int, today: date, detail: bool) -> str:
     """The month's report as the text printout (run in a worker thread)."""
     import io
 
@@ -45,7 +47,8 @@ def build_text(store, year: int, month: int, today: date, detail: bool) -> str:
     return out.getvalue()
 
 
-class ReportScreen(Screen[None]):
+class ReportScreen(CaseloadScreen):
+    FAILED_TITLE = "Could not build the report"
     HELP_NOTES: ClassVar = (
         ("n of m", "numerator of denominator; docs/reports.md defines each figure"),
         ("pending", "a window still open and not met yet: left out of the denominator"),
@@ -57,9 +60,14 @@ class ReportScreen(Screen[None]):
         Binding("d", "detail", "Detail", tooltip="show who was counted in each figure"),
     ]
 
+    class Built(Message):
+        def __init__(self, text: str) -> None:
+            self.text = text
+            super().__init__()
+
     def __init__(self, year: int | None = None, month: int | None = None) -> None:
         super().__init__(id="report")
-        self.year, self.month, self.detail = year, month, False
+        self.year, self.month, self.detail = year or 0, month or 0, False
 
     def compose(self) -> ComposeResult:
         yield Label("Report", id="report-title", classes="title")
@@ -68,48 +76,33 @@ class ReportScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        today = self.app.today()  # type: ignore[attr-defined]
-        self.year = self.year or today.year
-        self.month = self.month or today.month
+        self.year = self.year or self.day.year
+        self.month = self.month or self.day.month
         self.refresh_report()
 
     def refresh_report(self) -> None:
-        self.query_one("#report-title", Label).update(
-            f"Report · {date(self.year, self.month, 1).strftime('%B %Y')}"
-            + (" · detail" if self.detail else "")
-        )
+        first = date(self.year, self.month, 1)
+        title = f"Report · {first.strftime('%B %Y')}" + (" · detail" if self.detail else "")
+        self.query_one("#report-title", Label).update(title)
         self.query_one("#report-text", Static).update("Loading…")
-        app = self.app
-        load(
-            self,
-            "report",
-            build_text,
-            app.store,
-            self.year,
-            self.month,  # type: ignore[attr-defined]
-            app.today(),
-            self.detail,
-        )  # type: ignore[attr-defined]
+        self.load_report(self.store, self.year, self.month, self.day, self.detail)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="report")
+    def load_report(self, store: Store, year: int, month: int, today: date, detail: bool) -> None:
+        deliver(
+            self, lambda: build_text(store, year, month, today, detail), self.Built, self.Failed
+        )
 
     def action_month(self, step: int) -> None:
-        n = self.year * 12 + self.month - 1 + step
-        self.year, self.month = divmod(n, 12)
-        self.month += 1
+        self.year, month0 = divmod(self.year * 12 + self.month - 1 + step, 12)
+        self.month = month0 + 1
         self.refresh_report()
 
     def action_detail(self) -> None:
         self.detail = not self.detail
         self.refresh_report()
 
-    @on(Loaded)
-    def loaded(self, message: Loaded) -> None:
+    @on(Built)
+    def _built(self, message: Built) -> None:
         message.stop()
-        if message.what == "report":
-            self.query_one("#report-text", Static).update(Text(message.data))
-
-    @on(Failed)
-    def failed(self, message: Failed) -> None:
-        message.stop()
-        self.query_one("#report-text", Static).update(
-            f"The report could not be built: {message.message}"
-        )
+        self.query_one("#report-text", Static).update(Text(message.text))

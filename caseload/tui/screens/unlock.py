@@ -10,18 +10,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, Label, Static
 
 from caseload.errors import StoreLocked
 from caseload.store.connect import WRONG_KEY
 from caseload.tui import data
-from caseload.tui.messages import Failed, Loaded
-from caseload.tui.widgets.worker import load
+from caseload.tui.screens.base import deliver
 
 
 class KeyField(Input):
@@ -72,12 +72,30 @@ class UnlockScreen(Screen[Any]):
             yield Static(self.error or "", id="unlock-error")
             yield Static("Enter to unlock · Ctrl+Q to quit", id="unlock-help")
 
+    class Unlocked(Message):
+        """The typed key opened the store (a Store) or matches the one in use (a Key)."""
+
+        def __init__(self, value: Any) -> None:
+            self.value = value
+            super().__init__()
+
+    class Refused(Message):
+        """The typed key was not the right one; ``text`` says so."""
+
+        def __init__(self, text: str) -> None:
+            self.text = text
+            super().__init__()
+
     @on(Input.Submitted, "#unlock-key")
     def try_key(self, event: Input.Submitted) -> None:
         text = event.value
         event.input.value = ""
         self.query_one("#unlock-error", Static).update("Checking…")
-        load(self, "unlock", self._check, text)
+        self.check_key(text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="unlock")
+    def check_key(self, text: str) -> None:
+        deliver(self, lambda: self._check(text), self.Unlocked, self.Refused)
 
     def _check(self, text: str) -> Any:
         key = data.parse_typed_key(text)
@@ -90,15 +108,13 @@ class UnlockScreen(Screen[Any]):
             pass
         raise StoreLocked(WRONG_KEY)
 
-    @on(Loaded)
-    def unlocked(self, message: Loaded) -> None:
-        if message.what == "unlock":
-            message.stop()
-            self.dismiss(message.data)
+    @on(Unlocked)
+    def _unlocked(self, message: Unlocked) -> None:
+        message.stop()
+        self.dismiss(message.value)
 
-    @on(Failed)
-    def refused(self, message: Failed) -> None:
-        if message.what == "unlock":
-            message.stop()
-            self.query_one("#unlock-error", Static).update(message.message)
-            self.query_one("#unlock-key", Input).focus()
+    @on(Refused)
+    def _refused(self, message: Refused) -> None:
+        message.stop()
+        self.query_one("#unlock-error", Static).update(message.text)
+        self.query_one("#unlock-key", Input).focus()

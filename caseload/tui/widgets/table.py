@@ -8,11 +8,15 @@ after rows are added: ids, dates and codes keep their whole width, the columns
 marked ``flex`` share what is left (growing on a wide terminal, cut with "…" on
 a narrow one). Cells are ``Text`` (never markup), so a note holding ``[x]``
 shows as typed.
+
+Rows are refreshed by key (``sync_rows``): a reload that mostly keeps what is on
+screen removes the rows that went, updates the cells that changed and appends the
+new tail, instead of clearing the table and measuring every row again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -23,6 +27,11 @@ from textual.widgets import DataTable
 
 # Room kept for a vertical scrollbar, so a table that starts scrolling keeps its fit.
 SCROLLBAR = 2
+# Past this many rows to drop, clearing the table is cheaper than removing them one by
+# one (``remove_row`` is O(n)).
+REMOVE_MAX = 60
+# Rows appended after each refresh when a sync asks for a first screenful at once.
+CHUNK = 140
 
 
 @dataclass(frozen=True)
@@ -93,11 +102,19 @@ class Table(DataTable):
         Binding("end", "last_row", "Last row", show=False),
     ]
 
+    # The height of each row ``sync_rows`` adds.
+    ROW_HEIGHT = 1
+
     def __init__(self, cols: Sequence[Col], **kw: Any) -> None:
         kw.setdefault("cursor_type", "row")
         self.cols = tuple(cols)
         self.natural: dict[str, int] = {}
         self._fit_pending = False
+        # What each row shows, by key, in table order: the rows to keep or touch.
+        self.shown: dict[str, tuple] = {}
+        # Bumped by each sync: chunks of an older one stop appending.
+        self.generation = 0
+        self.filled = True
         super().__init__(**kw)
 
     def on_mount(self) -> None:
@@ -126,17 +143,56 @@ class Table(DataTable):
 
     def clear(self, columns: bool = False):  # type: ignore[override]
         self.natural = {}
+        self.shown = {}
         self._schedule_fit()
         return super().clear(columns)
 
-    def replace_rows(self, rows: Iterable[Sequence[Any]], keys: Sequence[str] | None = None):
-        """Clear and refill, keeping the cursor on the same row number where possible."""
-        keep = self.cursor_row
-        self.clear()
-        for n, row in enumerate(rows):
-            self.add_row(*row, key=keys[n] if keys else None)
-        if self.row_count:
-            self.move_cursor(row=min(max(keep, 0), self.row_count - 1))
+    def sync_rows(self, rows: Mapping[str, Sequence[Any]], *, first: int | None = None) -> bool:
+        """Show ``rows`` (cells by row key, in order), touching only the rows that differ.
+
+        When the rows kept stay in their order (a reload, a narrower search), the rows
+        that went are removed, changed cells updated and the new tail appended; else the
+        table is cleared and refilled, the cursor kept on its row number. With ``first``,
+        only that many rows go in before the next refresh and the rest follow in chunks
+        (``filled`` says when all are in). Returns whether rows came, went or moved.
+        """
+        new, old = list(rows), list(self.shown)
+        kept = [k for k in old if k in rows]
+        self.generation += 1
+        if kept != new[: len(kept)] or len(old) - len(kept) > REMOVE_MAX:
+            keep = self.cursor_row
+            self.clear()
+            now = None if first is None else max(first, keep + 1)
+            self._append(self.generation, [(k, tuple(rows[k])) for k in new], now)
+            if self.row_count:
+                self.move_cursor(row=min(max(keep, 0), self.row_count - 1))
+            return bool(old or new)
+        for key in old:
+            if key not in rows:
+                self.remove_row(key)
+                del self.shown[key]
+        for key in kept:
+            cells = tuple(rows[key])
+            if self.shown[key] != cells:
+                for c, before, after in zip(self.cols, self.shown[key], cells, strict=False):
+                    if before != after:
+                        self.update_cell(key, c.key, after)
+                self.shown[key] = cells
+        tail = [(k, tuple(rows[k])) for k in new[len(kept) :]]
+        self._append(self.generation, tail, None if first is None else max(0, first - len(kept)))
+        return len(kept) != len(old) or bool(tail)
+
+    def _append(self, generation: int, rows: list[tuple[str, tuple]], now: int | None) -> None:
+        """Add ``rows[:now]`` (all when None), then the rest a chunk after each refresh."""
+        if generation != self.generation:
+            return  # a newer sync replaced these rows
+        count = len(rows) if now is None else now
+        for key, cells in rows[:count]:
+            self.shown[key] = cells
+            self.add_row(*cells, key=key, height=self.ROW_HEIGHT)
+        self.filled = count >= len(rows)
+        if not self.filled:
+            self.call_after_refresh(self._append, generation, rows[count:], CHUNK)
 
     # --- widths ----------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Renderings of one patient for the Patient screen: the header line and the text tabs.
+"""Renderings of one patient for the Patient screen: the header line, the text tabs and the
+rows of its tables.
 
 Long lines wrap under their own text, not under the label or bullet before them
 (a two-column grid per line), and codes show as words.
@@ -7,7 +8,7 @@ Long lines wrap under their own text, not under the label or bullet before them
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
 from rich.cells import cell_len
@@ -15,8 +16,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from caseload.tui.render import label
-from caseload.tui.widgets.format import age, day, name, yes
+from caseload.tui.render import action, age, day, label, name, repeats, yes
 
 LABEL_WIDTH = 19
 
@@ -152,7 +152,7 @@ def _value(value: object) -> str:
     return label(value)
 
 
-def history_detail(event: dict, transitions: Mapping[str, Mapping] | None = None) -> str:
+def history_detail(event: Mapping, transitions: Mapping[str, Mapping] | None = None) -> str:
     """An audit event's detail in words: empty and zero values left out; a recorded
     discharge names its facility and reason."""
     if event.get("entity") == "transition" and transitions:
@@ -170,3 +170,93 @@ def history_detail(event: dict, transitions: Mapping[str, Mapping] | None = None
         for k, v in sorted(detail.items())
         if v not in (None, "", 0, [], False)
     )
+
+
+# --- the Patient screen's tables: rows keyed by record id --------------------------
+
+
+def standing(f: Mapping, today: date) -> str:
+    """A follow-up's status, with an open one past its date called overdue."""
+    if f["status"] == "open" and f["due_on"] < today:
+        return "overdue"
+    return label(f["status"])
+
+
+def contact_rows(contacts: Iterable[Mapping]) -> dict[str, tuple]:
+    return {
+        str(c["id"]): (
+            day(c["at"]) + (" +" if c.get("addendum_to") else ""),
+            label(c["method"]),
+            label(c["party"]),
+            label(c["outcome"]),
+            ("addendum: " if c.get("addendum_to") else "") + (c.get("note") or ""),
+        )
+        for c in contacts
+    }
+
+
+def followup_rows(followups: Iterable[Mapping], today: date) -> dict[str, tuple]:
+    return {
+        str(f["id"]): (
+            str(f["id"]),
+            day(f["due_on"]),
+            f"{label(f['kind'])}: {f['title']}",
+            standing(f, today),
+            repeats(f.get("rrule")),
+        )
+        for f in followups
+    }
+
+
+def team_rows(team: Iterable[Mapping]) -> dict[str, tuple]:
+    return {
+        str(m["id"]): (
+            m["name"],
+            label(m["role"]),
+            m.get("relationship") or "",
+            m.get("phone") or "",
+        )
+        for m in team
+    }
+
+
+def referral_rows(referrals: Iterable[Mapping]) -> dict[str, tuple]:
+    return {
+        str(r["id"]): (
+            str(r["id"]),
+            r["to_name"],
+            r["reason"],
+            label(r["status"]),
+            day(r["sent_on"]),
+        )
+        for r in referrals
+    }
+
+
+def history_rows(events: Sequence[Mapping], transitions: Iterable[Mapping]) -> dict[str, tuple]:
+    """Audit events newest first, each detail in words."""
+    by_id = {str(t["id"]): t for t in transitions}
+    return {
+        str(e["id"]): (day(e["at"]), e["actor"], action(e["action"]), history_detail(e, by_id))
+        for e in reversed(events)
+    }
+
+
+# --- what the goal and intervention forms offer to pick from ------------------------
+
+
+def problem_choices(plan: Mapping | None) -> list[tuple[str, int]]:
+    """The current plan's problems as (label, id), oldest first."""
+    return [
+        (f"{p['description']} (problem {p['id']})", p["id"])
+        for p in (plan or {}).get("problems", [])
+    ]
+
+
+def goal_choices(plan: Mapping | None) -> list[tuple[str, int]]:
+    """The current plan's goals as (label, id), problem by problem."""
+    return [
+        (f"{g['description']} (goal {g['id']})", g["id"])
+        for p in (plan or {}).get("problems", [])
+        for g in p.get("goals", [])
+    ]

@@ -1,65 +1,23 @@
-"""Where reminders go: the outbox CSV, the coordinator's calendar, and SMTP.
+"""Mail over SMTP, for email reminders and the digest: settings, the message, one sender.
 
 Only the standard library's ``smtplib`` talks to the mail server. Errors are
 reported by exception class (``SMTPRecipientsRefused``, ``ConnectionRefusedError``)
 so that no address or server reply, which may echo an address, reaches the store
-or the terminal.
+or the terminal. Failures are the delivery protocol's ``SendFailed`` and
+``MaybeSent`` (services.reminders_delivery).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import smtplib
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+from caseload.config import Smtp
 from caseload.errors import CaseloadError
-from caseload.services.reminders import Message
-
-OUTBOX_COLUMNS = ("patient_external_id", "to", "channel", "message")
-
-
-def outbox_text(messages: list[Message], *, header: bool) -> str:
-    """One row per message, for a bulk SMS tool (with the header row when asked).
-
-    Cells are not neutralised against spreadsheet formulas (unlike exports): the
-    SMS tool needs ``+44…`` numbers exactly as stored.
-    """
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    if header:
-        w.writerow(OUTBOX_COLUMNS)
-    for m in messages:
-        w.writerow([m.patient_external_id, m.to, "sms", m.text])
-    return buf.getvalue()
-
-
-def calendar(messages: list[Message]) -> bytes:
-    """One VTODO per reminded follow-up: kind and patient external id only, no title or notes."""
-    from icalendar import Calendar, Todo
-
-    cal = Calendar()
-    cal.add("prodid", "-//caseload//reminders//EN")
-    cal.add("version", "2.0")
-    now = datetime.now(UTC)
-    for m in messages:
-        for item in m.items:
-            todo = Todo()
-            todo.add("uid", f"reminder-{item.followup_id}-{item.due_on.isoformat()}@caseload")
-            todo.add("dtstamp", now)
-            todo.add("summary", f"{item.kind.replace('_', ' ')} ({item.patient_external_id})")
-            todo.add("due", item.due_on)
-            todo.add("status", "NEEDS-ACTION")
-            todo.add("categories", [item.kind])
-            cal.add_component(todo)
-    return cal.to_ical()
-
-
-# --- SMTP --------------------------------------------------------------------------------
+from caseload.services.reminders_delivery import MaybeSent, SendFailed
 
 
 @dataclass(frozen=True)
@@ -73,33 +31,27 @@ class SmtpSettings:
     timeout: float = 30.0
 
 
-def smtp_settings(raw: dict, where: str = "the config file") -> SmtpSettings:
-    """The ``[smtp]`` table checked; the password comes from the env var ``password_env`` names."""
-    t = raw.get("smtp") or {}
-    host, sender = str(t.get("host") or "").strip(), str(t.get("sender") or "").strip()
-    if not host or not sender:
+def settings(section: Smtp, where: str = "the config file") -> SmtpSettings:
+    """The ``[smtp]`` table (``config.Smtp``) ready to use: host and sender set, the password
+    from the environment variable ``password_env`` names."""
+    if not section.host or not section.sender:
         raise CaseloadError(
             f"email needs [smtp] host and sender in {where}",
             hint="see docs/reminders.md for an example [smtp] table",
         )
-    starttls = t.get("starttls", True)
-    if not isinstance(starttls, bool):
-        raise CaseloadError("[smtp] starttls must be true or false")
-    try:
-        port = int(t.get("port", 587 if starttls else 25))
-        timeout = float(t.get("timeout", 30))
-    except (TypeError, ValueError):
-        raise CaseloadError("[smtp] port and timeout must be numbers") from None
-    username = str(t["username"]) if t.get("username") else None
+    port = section.port if section.port is not None else 587 if section.starttls else 25
+    username = section.username or None
     password = None
-    env = t.get("password_env")
+    env = section.password_env
     if env:
-        password = os.environ.get(str(env))
+        password = os.environ.get(env)
         if not password:
             raise CaseloadError(f"[smtp] password_env names {env}, which is not set or empty")
     elif username:
         raise CaseloadError("[smtp] username is set but password_env is not")
-    return SmtpSettings(host, port, sender, username, password, starttls, timeout)
+    return SmtpSettings(
+        section.host, port, section.sender, username, password, section.starttls, section.timeout
+    )
 
 
 def email(settings: SmtpSettings, to: str, subject: str, body: str) -> EmailMessage:
@@ -111,15 +63,6 @@ def email(settings: SmtpSettings, to: str, subject: str, body: str) -> EmailMess
     msg["Message-ID"] = make_msgid(domain=settings.sender.rpartition("@")[2] or None)
     msg.set_content(body)
     return msg
-
-
-class SendFailed(Exception):
-    """One message did not go; ``str()`` is the underlying exception's class name."""
-
-
-class MaybeSent(SendFailed):
-    """The message was handed over (after DATA's 354) but the server never confirmed it:
-    it may have been delivered, so it is never sent again."""
 
 
 class _Client(smtplib.SMTP):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import islice
 
 from caseload.io.fields import BOOL_FIELDS, PATIENT_FIELDS, fold, phone_digits, search_key
-from caseload.io.importers import CHUNK, lookup, reject, stamp
+from caseload.io.importing.base import CHUNK, lookup, reject, stamp
 
 # Columns that are NOT NULL with a default: a blank cell means the default on
 # create and "leave as it is" on update. Any other blank cell clears its field.

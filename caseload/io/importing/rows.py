@@ -7,7 +7,7 @@ kind match; a care team member when name, role and organization match.
 
 from __future__ import annotations
 
-from caseload.io.importers import CHUNK, lookup, patient_ids, reject, stamp
+from caseload.io.importing.base import CHUNK, lookup, patient_ids, reject, stamp
 
 UNKNOWN = "unknown patient_external_id"
 
