@@ -161,14 +161,32 @@ def seed_private(cli):
     cli.ok("careteam", "link", "P-1", "1", "--relationship", "daughter, caregiver")
 
 
-def test_list_json_and_export_json_write_timestamps_alike(cli):
-    """One timestamp policy: ISO 8601 in UTC with its offset, microseconds kept."""
+@pytest.fixture
+def chicago(monkeypatch):
+    """The process in a zone six hours behind UTC in March (as a coordinator's laptop)."""
+    import time
+
+    monkeypatch.setenv("TZ", "America/Chicago")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_list_json_and_export_json_write_timestamps_alike(cli, chicago):
+    """One timestamp policy: ISO 8601 in local time with its UTC offset (SPEC: shown in
+    local time), the same instant in any zone, and what export writes imports back."""
     cli.ok("patients", "add", "--external-id", "P-1", "--given-name", "Ana", "--family-name", "Li")
     cli.ok("contacts", "log", "P-1", "--method", "phone", "--outcome", "reached",
            "--at", "2025-03-04T10:30:00+01:00")  # fmt: skip
     listed = json.loads(cli.ok("contacts", "list", "--format", "json").stdout)
     exported = json.loads(cli.ok("export", "contacts", "--format", "json").stdout)
-    assert listed[0]["at"] == exported[0]["at"] == "2025-03-04T09:30:00+00:00"
+    assert listed[0]["at"] == exported[0]["at"] == "2025-03-04T03:30:00-06:00"
+    back = cli.ok("export", "contacts", "--format", "csv").stdout
+    path = cli.db.parent / "contacts.csv"
+    path.write_text(back)
+    r = cli.ok("import", "contacts", str(path))
+    assert "created 0" in r.stderr and "unchanged 1" in r.stderr
 
 
 SECRETS = (

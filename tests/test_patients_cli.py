@@ -225,21 +225,44 @@ def test_a_folder_as_db_is_exit_1(cli, tmp_path):
 
 
 def test_caseload_alone_on_a_missing_store_says_so_without_a_traceback(tmp_path):
-    """The real program (the launcher over the CLI and the TUI), as a subprocess."""
+    """The real program (the launcher over the CLI and the TUI), as a subprocess on a
+    pseudo-terminal (without one, bare `caseload` prints its usage: see the next test)."""
+    import os
+    import pty
     import subprocess
     import sys
 
     db = tmp_path / "none.db"
+    primary, secondary = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "caseload", "--db", str(db)],
+            stdin=secondary,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(secondary)
+        os.close(primary)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[0] == f"caseload: no caseload store at {db}"
+    assert "Traceback" not in done.stderr
+
+
+def test_caseload_alone_without_a_terminal_prints_usage_and_exits_2(tmp_path):
+    import subprocess
+    import sys
+
     done = subprocess.run(
-        [sys.executable, "-m", "caseload", "--db", str(db)],
+        [sys.executable, "-m", "caseload", "--db", str(tmp_path / "none.db")],
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
         timeout=60,
     )
-    assert done.returncode == 1
-    assert done.stderr.splitlines()[0] == f"caseload: no caseload store at {db}"
-    assert "Traceback" not in done.stderr
+    assert done.returncode == 2
+    assert "Usage" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_tables_show_local_minutes_while_json_keeps_iso(cli):

@@ -71,7 +71,9 @@ def run(
     with sessions() as s:
         data = {k: exporters.collect(s, k) for k in kinds}
     if req.redact:
-        data = {k: exporters.redact(k, rows) for k, rows in data.items()}
+        from caseload.services.redaction import redact_rows
+
+        data = {k: redact_rows(rows) for k, rows in data.items()}
     output = req.output
     if req.kind != ALL and output is not None and str(output) == "-":
         output = None
@@ -101,12 +103,8 @@ def _write(req: Export, data: dict, output: Path | None, staged, stream) -> None
         except OSError as exc:
             raise UsageError(f"cannot create the folder {output}: {exc.strerror}") from None
         if req.fmt == "fhir":
-            import json
-
-            from caseload.io.fhir import bundle
-
             with staged.open(output / "bundle.json") as out:
-                out.write(json.dumps(bundle(data), ensure_ascii=False, indent=1).encode())
+                exporters.write_bundle(data, out)
         else:
             for k, rows in data.items():
                 with staged.open(output / f"{k}.{exporters.EXTENSIONS[req.fmt]}") as out:

@@ -5,8 +5,9 @@ long-hand writer go through here, so they cannot drift apart again:
 
 - one formula neutraliser (``neutralise``): a CSV or XLSX cell a spreadsheet
   would run as a formula gets a leading apostrophe, which ``import`` removes;
-- one timestamp policy (``plain``): ISO 8601 in UTC with its offset
-  (``2025-03-04T09:30:00.123456+00:00``), microseconds kept, so ``import``
+- one timestamp policy (``plain``): ISO 8601 in local time with its UTC offset
+  (``2025-03-04T04:30:00.123456-05:00``): shown in local time as SPEC asks, yet
+  one instant whatever the reader's zone; microseconds kept, so ``import``
   recognises the contacts it already holds; dates as ``YYYY-MM-DD``. Tables,
   for people, show local time to the minute (``table_cell``);
 - one JSON writer (``write_json``): an array, one object a line, with the C
@@ -45,10 +46,10 @@ def neutralise(text: str) -> str:
 
 
 def timestamp(value: datetime) -> str:
-    """ISO 8601 in UTC with offset; a naive timestamp is taken as UTC (the store's)."""
+    """ISO 8601 in local time with its offset; a naive timestamp is taken as UTC (the store's)."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat()
+    return value.astimezone().isoformat()
 
 
 def plain(value: Any) -> Any:
