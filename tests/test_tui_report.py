@@ -57,3 +57,30 @@ async def test_report_is_in_the_command_palette(make_app):
         assert "Report" in commands
         commands["Report"].callback()
         await until(pilot, lambda: app.screen.id == "report" and "Program report" in shown(app))
+
+
+@sync
+async def test_patient_screen_shows_attempts(make_app, write):
+    from datetime import datetime, timedelta
+
+    from caseload.services import contacts, followups
+
+    with write() as s:
+        f = followups.add(s, "DEMO-000005", title="Check in", due_on=DAY - timedelta(days=1))
+        for hour in (9, 11):
+            contacts.log(
+                s,
+                "DEMO-000005",
+                method="phone",
+                outcome="no_answer",
+                at=datetime(2026, 11, 22, hour),
+                followup_id=f["id"],
+            )
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.screen.id == "today" and app.screen.items)
+        app.open_patient("DEMO-000005")
+        await until(pilot, lambda: app.screen.id == "patient" and app.screen.data)
+        table = app.screen.query_one("#followups")
+        row = table.get_row(str(f["id"]))
+        assert str(row[2]) == "call: Check in (attempt 3 of 3)"
