@@ -180,7 +180,7 @@ def test_output_file_is_private_and_audited(cli, store, tmp_path):
         ),
         (
             ("weekly",),
-            "Invalid value for '[monthly]': 'weekly' is not a report: the one report is monthly",
+            "Invalid value for 'monthly': 'weekly' is not a report: the one report is monthly",
         ),
         (("--format", "pdf"), "Invalid value for '--format' / '-f'"),
     ],

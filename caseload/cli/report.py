@@ -47,7 +47,7 @@ def _period(month: str | None, start: str | None, end: str | None, today):
 def report(
     ctx: typer.Context,
     kind: str = typer.Argument(
-        "monthly", metavar="[monthly]", help="The report (monthly is the one there is)."
+        "monthly", metavar="monthly", help="The report (monthly is the one there is)."
     ),
     month: str = typer.Option(
         None, "--month", metavar="YYYY-MM", help="The month (default: this one)."
@@ -73,7 +73,7 @@ def report(
 
     if kind.strip().lower() != "monthly":
         raise typer.BadParameter(
-            f"{kind!r} is not a report: the one report is monthly", param_hint="'[monthly]'"
+            f"{kind!r} is not a report: the one report is monthly", param_hint="'monthly'"
         )
     today = date.today()
     period = _period(month, start, end, today)
