@@ -66,6 +66,9 @@ class Config:
     due_overdue_days: int = 90
     # Feed discharges older than this many days are refused (unless --allow-old).
     discharge_max_age_days: int = 30
+    # Failed attempts (not-reached contacts logged against a follow-up) before it may be
+    # closed as "unable to reach" ([followups] attempts_before_unable).
+    attempts_before_unable: int = 3
     reminders: Reminders = field(default_factory=Reminders)
     smtp: Smtp = field(default_factory=Smtp)
 
@@ -92,7 +95,7 @@ MAX_WINDOW_DAYS = 60
 
 
 def _parse(data: dict, path: Path) -> Config:
-    for section in ("caseload", "windows", "reminders", "smtp", "due"):
+    for section in ("caseload", "windows", "reminders", "smtp", "due", "followups"):
         if not isinstance(data.get(section, {}), dict):
             raise ValueError(f"[{section}] must be a table")
     general = data.get("caseload", {})
@@ -112,7 +115,11 @@ def _parse(data: dict, path: Path) -> Config:
     overdue_days = int(data.get("due", {}).get("overdue_days", 90))
     if overdue_days < 0:
         raise ValueError("[due] overdue_days must be 0 (all) or more")
+    attempts = int(data.get("followups", {}).get("attempts_before_unable", 3))
+    if attempts < 1:
+        raise ValueError("[followups] attempts_before_unable must be 1 or more")
     return Config(
+        attempts_before_unable=attempts,
         due_overdue_days=overdue_days,
         coordinator_name=str(general.get("coordinator_name", "")),
         coordinator_phone=str(general.get("coordinator_phone", "")),

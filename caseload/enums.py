@@ -63,6 +63,17 @@ class FollowUpStatus(StrEnum):
     cancelled = "cancelled"
 
 
+class UnableReason(StrEnum):
+    """Why a follow-up was closed as "unable to reach" (the report counts these apart)."""
+
+    no_answer_after_repeated_calls = "no_answer_after_repeated_calls"
+    phone_not_working = "phone_not_working"
+    moved = "moved"
+    declined = "declined"
+    deceased = "deceased"
+    other = "other"
+
+
 class GoalStatus(StrEnum):
     not_started = "not_started"
     in_progress = "in_progress"

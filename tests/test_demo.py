@@ -238,7 +238,8 @@ def test_followups_overdue_due_today_and_upcoming(made, read):
     assert any(DAY < f.due_on <= DAY + timedelta(days=30) for f in open_)
     done = [f for f in rows if f.status == "done"]
     assert done and all(f.completed_at is not None and f.due_on < DAY for f in done)
-    assert all(f.completed_contact_id is not None for f in done)
+    # Done by a contact, or closed as unable to reach after the attempts (demo.discharges).
+    assert all((f.completed_contact_id is None) == (f.unable_reason is not None) for f in done)
     assert any(f.status == "cancelled" and f.cancelled_reason for f in rows)
     recurring = [f for f in rows if f.rrule]
     assert recurring and {f.rrule for f in recurring} <= {"FREQ=WEEKLY", "FREQ=MONTHLY"}
@@ -253,6 +254,8 @@ def test_done_followups_are_completed_by_their_contact(made, read):
 
     with read() as s:
         for f in s.exec(select(FollowUp).where(FollowUp.status == "done")):
+            if f.unable_reason is not None:  # closed after failed attempts: no completing contact
+                continue
             c = s.get(Contact, f.completed_contact_id)
             assert (c.followup_id, c.patient_id, c.outcome) == (f.id, f.patient_id, "reached")
             assert c.at == f.completed_at
@@ -267,7 +270,8 @@ def test_a_recent_discharge_with_its_two_followups(made, read):
     call_due = {22: 24, 21: 24, 20: 24, 19: 23, 18: 20}  # Sun, Sat, Fri, Thu, Wed → day of Nov
 
     with read() as s:
-        transitions = list(s.exec(select(Transition)))
+        # The recent ones (past discharges are demo.discharges', below).
+        transitions = [t for t in s.exec(select(Transition)) if (DAY - t.discharged_on).days <= 5]
         assert transitions
         for t in transitions:
             assert 1 <= (DAY - t.discharged_on).days <= 5
@@ -484,6 +488,40 @@ def test_generate_rejects_nonsense(engine):
         demo.generate(engine, patients=0, seed=1, today=DAY)
     with pytest.raises(Invalid, match="cannot be negative"):
         demo.generate(engine, patients=3, seed=1, today=DAY, followups_per_patient=-1)
+
+
+def test_past_discharges_give_every_measure_something_to_count(engine, read):
+    """Past discharges (inpatient and ED) with their follow-ups closed: reached in time, after
+    attempts, late, or unable to reach after three attempts logged against the call."""
+    from sqlmodel import select
+
+    from caseload.demo import generator as demo
+    from caseload.models import Contact, FollowUp, Transition
+
+    demo.generate(engine, patients=600, seed=9, today=DAY)
+    with read() as s:
+        past = [t for t in s.exec(select(Transition)) if (DAY - t.discharged_on).days >= 8]
+        assert {t.setting for t in past} == {"inpatient", "emergency"}
+        fus = list(s.exec(select(FollowUp).where(FollowUp.transition_id.in_([t.id for t in past]))))
+        assert fus and all(f.status in ("done", "cancelled") for f in fus)
+        unable = [f for f in fus if f.unable_reason]
+        assert unable
+        for f in unable:
+            tries = list(s.exec(select(Contact).where(Contact.followup_id == f.id)))
+            assert len(tries) == 3 and all(c.outcome != "reached" for c in tries)
+        assert any(f.completed_contact_id for f in fus if f.kind == "transition_visit")
+    # Every measure of the report on October: some figure met somewhere, some not.
+    from caseload.services.reports import Period, build
+
+    raw = engine.raw_connection()
+    try:
+        rep = build(raw.driver_connection, Period.month(2026, 10), today=DAY)
+    finally:
+        raw.close()
+    for m in rep.measures:
+        shares = [(f.numerator, f.denominator) for f in m.figures if f.denominator]
+        assert any(n > 0 for n, _ in shares), m.key
+        assert any(n < d for n, d in shares), m.key
 
 
 def test_discharge_followups_follow_the_real_transition_rule(made, read):

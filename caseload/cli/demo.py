@@ -54,7 +54,7 @@ def _summary(counts: dict[str, int]) -> str:
             ("followup", "follow-up"),
             ("contact", "contact"),
             ("care_plan", "care plan"),
-            ("transition", "recent hospital discharge"),
+            ("transition", "hospital discharge"),
             ("referral", "referral"),
         )
     )

@@ -55,6 +55,7 @@ def due(
         coordinator=cfg.coordinator_name,
         overdue_days=cfg.due_overdue_days if overdue_days is None else overdue_days,
         note=lambda line: typer.echo(line, err=True),
+        attempts_needed=cfg.attempts_before_unable,
     )
 
 

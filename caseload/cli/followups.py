@@ -18,7 +18,13 @@ from caseload.cli.common import (
     show_record,
     state,
 )
-from caseload.enums import ContactMethod, ContactOutcome, FollowUpKind, FollowUpStatus
+from caseload.enums import (
+    ContactMethod,
+    ContactOutcome,
+    FollowUpKind,
+    FollowUpStatus,
+    UnableReason,
+)
 from caseload.io.tables import Col
 from caseload.labels import plural
 
@@ -202,8 +208,19 @@ def done(
         help="Done without reaching anyone (paperwork…): no contact is recorded. "
         "The default for care_plan_review and other unless --outcome or --method.",
     ),
+    unable: UnableReason = typer.Option(
+        None,
+        "--unable-to-reach",
+        metavar="REASON",
+        help="Close it as unable to reach after the failed attempts ([followups] "
+        "attempts_before_unable, default 3): no answer after repeated calls, phone not "
+        "working, moved, declined, deceased, other. With --outcome, logs that last attempt first.",
+    ),
 ) -> None:
     """Complete a follow-up (late is fine): records the contact, schedules the next."""
+    if unable is not None:
+        _done_unable(ctx, followup_id, unable, outcome, method, note, at, no_contact)
+        return
     if no_contact and (outcome is not None or method is not None):
         given = "--outcome" if outcome is not None else "--method"
         raise typer.BadParameter(f"cannot go with {given}", param_hint=option_hint("no_contact"))
@@ -229,6 +246,40 @@ def done(
         say(f"Next follow-up {nxt['id']} due {nxt['due_on'].isoformat()}.")
     elif f["rrule"]:
         say("The series has ended.")
+
+
+def _done_unable(ctx, followup_id, unable, outcome, method, note, at, no_contact) -> None:
+    """`done --unable-to-reach`: log the last attempt if one is given, then close it."""
+    if no_contact is not None:
+        raise typer.BadParameter("cannot go with --unable-to-reach", param_hint="'--no-contact'")
+    if outcome is ContactOutcome.reached:
+        raise typer.BadParameter(
+            "reached cannot go with --unable-to-reach (record the contact instead)",
+            param_hint="'--outcome'",
+        )
+    when = parse_when_option(at, "at")
+    from caseload.services import attempts, contacts, followups
+
+    with state(ctx).session(write=True) as s:
+        if outcome is not None or method is not None:
+            f = followups.get_row(s, followup_id)
+            contacts.log(
+                s,
+                followups._external_id(s, f.patient_id),
+                method=(method or ContactMethod.phone).value,
+                outcome=(outcome or ContactOutcome.no_answer).value,
+                at=when,
+                note=note,
+                followup_id=followup_id,
+            )
+        f = attempts.close_unable(
+            s, followup_id, unable.value, needed=state(ctx).config().attempts_before_unable, at=when
+        )
+    say(
+        f"Closed follow-up {followup_id} as unable to reach after {plural(f['attempts'], 'attempt')}."
+    )
+    if f["next"] is not None:
+        say(f"Next follow-up {f['next']['id']} due {f['next']['due_on'].isoformat()}.")
 
 
 @app.command("cancel")

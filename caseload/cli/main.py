@@ -26,6 +26,7 @@ from caseload.cli import ops as ops_cli
 from caseload.cli import patients as patients_cli
 from caseload.cli import referrals as referrals_cli
 from caseload.cli import remind as remind_cli
+from caseload.cli import report as report_cli
 from caseload.cli import setup as setup_cli
 from caseload.cli import transfer as transfer_cli
 from caseload.cli.common import State, say
@@ -196,6 +197,7 @@ setup_cli.register(app)
 demo_cli.register(app)
 due_cli.register(app)
 remind_cli.register(app)
+report_cli.register(app)
 transfer_cli.register(app)
 ops_cli.register(app)
 app.add_typer(patients_cli.app, name="patients")

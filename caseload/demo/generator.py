@@ -13,6 +13,7 @@ import random
 from collections.abc import Callable
 from datetime import date
 
+from caseload.demo import discharges
 from caseload.demo import followups as demo_followups
 from caseload.demo import plans as demo_plans
 from caseload.demo.rows import COLUMNS, WITH_ID, RowBuilder
@@ -67,6 +68,7 @@ def generate(
                 random.Random(seed), today, followups_per_patient, patients, _next_ids(raw)
             )
             gen.shapes = demo_followups.followup_shapes(gen)
+            gen.seed = seed  # past discharges draw from their own generator (demo.discharges)
             first = {t: [] for t in COLUMNS}
             pool = gen.team_pool(first)
             _write(raw, first)
@@ -105,6 +107,7 @@ def _chunk(b: RowBuilder, start: int, count: int, pool: dict) -> dict[str, list[
         demo_followups.followups(b, p, rows)
         if b.r() < (0.08 if b.light else 0.25):
             demo_plans.referral(b, p, rows)
+        discharges.history(b, p, rows)
     for table, got in rows.items():
         b.counts[table] += len(got)
     return rows

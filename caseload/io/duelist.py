@@ -8,6 +8,7 @@ columns (wide characters count two), so a printout never passes 80 columns.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TextIO
@@ -54,6 +55,7 @@ def write(
     redacted: bool = False,
     coordinator: str = "",
     hidden: int = 0,
+    attempts: Mapping[int, str] | None = None,
 ) -> None:
     """The long-hand writers, from a built DueList (the TUI's, the reminder digest's, the
     markdown and table formats'; the reference the fast path is tested against)."""
@@ -66,12 +68,15 @@ def write(
         _text_header(out, due.day, due.days, due.counts(), coordinator, hidden)
         by_status = {s: [i for i in items if i["status"] == s] for s, _ in SECTIONS}
         _text_sections(
-            out, due.day, {s: [(None, None, i) for i in v] for s, v in by_status.items()}
+            out,
+            due.day,
+            {s: [(None, None, i) for i in v] for s, v in by_status.items()},
+            attempts,
         )
     elif fmt == "table":
         if hidden:
             out.write(textwrap.fill(hidden_note(hidden), WIDTH) + "\n")
-        _table(due, items, out)
+        _table(due, items, out, attempts)
     else:
         raise ValueError(f"unknown due-list format {fmt!r}")
 
@@ -101,43 +106,43 @@ def produce(
     coordinator: str = "",
     overdue_days: int | None = None,
     note=None,
+    attempts_needed: int = 3,
 ) -> Printed:
     """Build, audit and write the due list: the one path for `caseload due` and the TUI.
 
     json, csv and text come from the SQL-scored rows (io.duelist_fast); table and
     markdown from ``duelist.build``. The audit event is recorded before anything is
     written, so a store too busy to record it prints nothing. ``open_stream()``
-    returns ``(stream, close_it)``. Items overdue by more than ``overdue_days`` are
-    left off and counted: in the header of text/table/markdown, and through
-    ``note(line)`` (the CLI: stderr) for json and csv, whose stdout stays exact.
-    """
+    returns ``(stream, close_it)``. Items overdue by more than ``overdue_days`` are left
+    off and counted: in the header of text/table/markdown, through ``note(line)`` (the
+    CLI: stderr) for json and csv, whose stdout stays exact. Text and table show each
+    item's failed attempts out of ``attempts_needed``."""
     from caseload.io import duelist_fast as fast
-    from caseload.services import auditchain, duelist, duelist_sql
+    from caseload.services import auditchain, duelist
 
-    hidden = duelist_sql.older_overdue(conn, day, overdue_days)
+    hidden, refs = _left_off_and_referrals(conn, day, overdue_days, redacted)
     if fmt in FAST:
         rows = fast_rows(conn, fmt, day, days, overdue_days, windows, redacted=redacted)
         counts, total, result = fast.counts(rows), len(rows), None
     else:
         result = duelist.build(conn, day, days, windows=windows, overdue_days=overdue_days)
         counts, total = result.counts(), len(result.items)
+    tries = _attempts(conn, fmt, rows if fmt in FAST else result.items, attempts_needed)
+    extra = {"referrals_overdue": len(refs)} if refs else {}
     auditchain.append_raw(
-        conn,
-        "duelist.export" if exported else "duelist.print",
-        "duelist",
-        day.isoformat(),
-        format=fmt,
-        redacted=redacted,
-        days=days,
-        items=total,
-        **counts,
-    )
+        conn, "duelist.export" if exported else "duelist.print", "duelist", day.isoformat(),
+        format=fmt, redacted=redacted, days=days, items=total, **counts, **extra,
+    )  # fmt: skip
     stream, close_it = open_stream()
     try:
         if fmt in FAST:
-            write_fast(rows, fmt, stream, day, days, coordinator=coordinator, hidden=hidden)
+            write_fast(rows, fmt, stream, day, days, coordinator=coordinator, hidden=hidden,
+                       attempts=tries)  # fmt: skip
         else:
-            write(result, fmt, stream, redacted=redacted, coordinator=coordinator, hidden=hidden)
+            write(result, fmt, stream, redacted=redacted, coordinator=coordinator, hidden=hidden,
+                  attempts=tries)  # fmt: skip
+        if refs and fmt == "text":
+            stream.write(referral_section(refs))
     finally:
         if close_it:
             stream.close()
@@ -145,7 +150,28 @@ def produce(
             stream.flush()
     if hidden and fmt in ("json", "csv") and note is not None:
         note(hidden_note(hidden))
+    if refs and fmt != "text" and note is not None:
+        note(f"{len(refs):,} referral(s) overdue: see `caseload due --format text`")
     return Printed(total, counts, hidden)
+
+
+def _attempts(conn, fmt: str, items, needed: int) -> dict[int, str]:
+    """ "attempt 2 of 3" for the items of a text or table list that have failed attempts."""
+    if fmt not in ("text", "table"):
+        return {}
+    from caseload.services import duelist_referrals
+
+    ids = [i["followup_id"] if isinstance(i, dict) else i[3] for i in items]
+    return duelist_referrals.attempts(conn, ids, needed)
+
+
+def _left_off_and_referrals(conn, day: date, overdue_days, redacted: bool):
+    """How many old overdue items are left off, and the open referrals past their expected
+    answer (a small query of their own)."""
+    from caseload.services import duelist_referrals, duelist_sql
+
+    hidden = duelist_sql.older_overdue(conn, day, overdue_days)
+    return hidden, duelist_referrals.overdue(conn, day, overdue_days, redacted=redacted)
 
 
 def fast_rows(conn, fmt: str, day: date, days: int, overdue_days, windows, *, redacted=False):
@@ -156,7 +182,15 @@ def fast_rows(conn, fmt: str, day: date, days: int, overdue_days, windows, *, re
 
 
 def write_fast(
-    rows: list, fmt: str, out: TextIO, day: date, days: int, *, coordinator="", hidden=0
+    rows: list,
+    fmt: str,
+    out: TextIO,
+    day: date,
+    days: int,
+    *,
+    coordinator="",
+    hidden=0,
+    attempts: Mapping[int, str] | None = None,
 ) -> None:
     """Write ``fast_rows``: the same bytes as ``write`` of the built list (json: same values)."""
     from caseload.io import duelist_fast as fast
@@ -167,7 +201,7 @@ def write_fast(
         fast.write_csv(rows, out, CSV_KEYS)
     else:
         _text_header(out, day, days, fast.counts(rows), coordinator, hidden)
-        _text_sections(out, day, _fast_sections(rows, fast))
+        _text_sections(out, day, _fast_sections(rows, fast), attempts)
 
 
 def _fast_sections(rows: list, fast) -> dict[str, list]:
@@ -233,9 +267,12 @@ def _text_item(i: dict, day: date) -> list[str]:
     return [fit(head, WIDTH).rstrip(), *_wrap(detail, "    ")]
 
 
-def _text_sections(out: TextIO, day: date, sections: dict[str, list]) -> None:
+def _text_sections(
+    out: TextIO, day: date, sections: dict[str, list], attempts: Mapping[int, str] | None = None
+) -> None:
     """Each section's items: (head, detail, item) with the lines already made (the SQL path),
-    or None where the long hand makes them from the item (a dict, or a fast row)."""
+    or None where the long hand makes them from the item (a dict, or a fast row); an
+    item's failed attempts ("attempt 2 of 3") on a line of their own."""
     from caseload.io.duelist_fast import item as fast_item
 
     lines: list[str] = []
@@ -250,7 +287,28 @@ def _text_sections(out: TextIO, day: date, sections: dict[str, list]) -> None:
                 lines.append(detail)
             else:
                 lines.extend(_text_item(i if isinstance(i, dict) else fast_item(i), day))
+            note = attempts and attempts.get(i["followup_id"] if isinstance(i, dict) else i[3])
+            if note:
+                lines.append(f"    {note}")
     out.write("\n".join(lines) + "\n\n")
+
+
+def referral_section(refs: list[dict]) -> str:
+    """The printout's "Referrals overdue" section: open referrals past their answer date."""
+    heading = f"Referrals overdue ({len(refs)})"
+    lines = [heading, "-" * cells(heading)]
+    for r in refs:
+        head = "[ ] " + fit(r["patient_name"], 32) + " " + fit(r["phone"] or "no phone", 18) + " "
+        head += (
+            fit(r["language"] or "", 4) + " " + f"{r['days_overdue']}d referral overdue".rjust(19)
+        )
+        lines.append(fit(head, WIDTH).rstrip())
+        lines += _wrap(
+            f"referral {r['referral_id']} to {r['to_name']} · sent {r['sent_on']} · answer "
+            f"due {r['expected_response_on']} · {r['patient_external_id']}",
+            "    ",
+        )
+    return "\n".join(lines) + "\n\n"
 
 
 # --- table and markdown ------------------------------------------------------------------
@@ -272,6 +330,11 @@ TABLE = [
 ]
 
 
+def _with_attempts(i: dict, attempts) -> str:
+    note = attempts and attempts.get(i["followup_id"])
+    return f"{i['title']} ({note})" if note else i["title"]
+
+
 def _standing(i: dict) -> str:
     """The table's status: short, so a row keeps its name and what to do."""
     if i["status"] == "overdue":
@@ -279,7 +342,7 @@ def _standing(i: dict) -> str:
     return "due today" if i["status"] == "due" else "coming up"
 
 
-def _table(due: DueList, items: list[dict], out: TextIO) -> None:
+def _table(due: DueList, items: list[dict], out: TextIO, attempts=None) -> None:
     counts = due.counts()
     title = (
         f"Due {due.day.isoformat()}: {counts['overdue']} overdue, {counts['due']} due, "
@@ -293,7 +356,7 @@ def _table(due: DueList, items: list[dict], out: TextIO) -> None:
             "phone": i.get("phone") or "",
             "language": i.get("language") or "",
             "kind": i["kind"],
-            "title": i["title"],
+            "title": _with_attempts(i, attempts),
             "due_on": i["due_on"].isoformat(),
             "last": i["last_contact_on"].isoformat() if i.get("last_contact_on") else "never",
             "priority_score": str(i["priority_score"]),

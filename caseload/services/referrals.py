@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -28,6 +28,8 @@ FIELDS = (
 )
 
 S = ReferralStatus
+# Days after sending by which an answer is expected, unless another date is given.
+RESPONSE_DAYS = 14
 NEXT = schedule.REFERRAL_NEXT
 # The date column each step sets.
 DATE_OF = {
@@ -64,8 +66,12 @@ def create(
     to_organization: str | None = None,
     sent_on: date | None = None,
     note: str | None = None,
+    expected_response_on: date | None = None,
 ) -> dict:
-    """A referral sent to ``to_name`` (today unless ``sent_on``); it starts the loop as sent."""
+    """A referral sent to ``to_name`` (today unless ``sent_on``); it starts the loop as sent.
+
+    An answer is expected by ``expected_response_on`` (default 14 days after sent); an open
+    referral past it is "referral overdue" on the due list and in the report."""
     to_name = _text(to_name, "to_name", required=True)
     reason = _text(reason, "reason", required=True)
     to_organization = _text(to_organization, "to_organization", required=False)
@@ -79,6 +85,7 @@ def create(
         reason=reason,
         status=S.sent.value,
         sent_on=sent_on,
+        expected_response_on=expected_response_on or sent_on + timedelta(days=RESPONSE_DAYS),
         note=note,
         created_at=utcnow(),
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import events, on, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
@@ -233,6 +233,17 @@ class CaseloadApp(App[None]):
     def open_patient(self, external_id: str) -> None:
         if not self.locked:
             self.push_screen(PatientScreen(external_id))
+
+    def action_report(self) -> None:
+        """The program report (screens/report.py): R on Today, or Report in the palette."""
+        from caseload.tui.screens.report import ReportScreen
+
+        if not self.locked and self.store is not None:
+            self.push_screen(ReportScreen())
+
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Report", "the program report for this month", self.action_report)
 
     def show_patients(self) -> None:
         existing = [s for s in self.screen_stack if isinstance(s, PatientsScreen)]

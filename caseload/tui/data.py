@@ -258,6 +258,7 @@ class Store:
                 exported=True,
                 windows=getattr(self.config, "windows", None),
                 coordinator=getattr(self.config, "coordinator_name", ""),
+                attempts_needed=getattr(self.config, "attempts_before_unable", 3),
             )
         return made[0], result.total
 

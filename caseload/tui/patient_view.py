@@ -195,12 +195,29 @@ def contact_rows(contacts: Iterable[Mapping]) -> dict[str, tuple]:
     }
 
 
-def followup_rows(followups: Iterable[Mapping], today: date) -> dict[str, tuple]:
+def followup_rows(
+    followups: Iterable[Mapping], today: date, contacts: Iterable[Mapping] = (), needed: int = 3
+) -> dict[str, tuple]:
+    """The Follow-ups tab; an open one with failed attempts (its patient's contacts logged
+    against it that reached no one) says "attempt 2 of 3" after its title."""
+    from caseload.services.duelist_referrals import attempt_text
+
+    failed: dict[int, int] = {}
+    for c in contacts:
+        if c.get("followup_id") and c["outcome"] != "reached" and not c.get("addendum_to"):
+            failed[c["followup_id"]] = failed.get(c["followup_id"], 0) + 1
+
+    def what(f: Mapping) -> str:
+        text = f"{label(f['kind'])}: {f['title']}"
+        if f["status"] == "open" and failed.get(f["id"]):
+            text += f" ({attempt_text(failed[f['id']], needed)})"
+        return text
+
     return {
         str(f["id"]): (
             str(f["id"]),
             day(f["due_on"]),
-            f"{label(f['kind'])}: {f['title']}",
+            what(f),
             standing(f, today),
             repeats(f.get("rrule")),
         )

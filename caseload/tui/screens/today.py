@@ -48,6 +48,7 @@ class TodayScreen(CaseloadScreen):
         Binding("slash", "patients", "Search"),
         Binding("l", "patients", "Patients", show=False, tooltip="Patients, the same as /"),
         Binding("r", "refresh", "Refresh", show=False, tooltip="refresh"),
+        Binding("R", "app.report", "Report", show=False, tooltip="the program report"),
     ]
 
     def __init__(self) -> None:
