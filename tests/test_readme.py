@@ -125,6 +125,40 @@ def test_the_cron_section_word_for_word(new_user):
     assert "P-1,555-0101,sms," in outbox and "Sam Rivera" in outbox
 
 
+def test_the_discharge_feed_section_word_for_word(new_user):
+    """The README's feed commands on an ADT^A03 for its own patient, then its folder cron line."""
+    import time
+
+    from tests.test_discharges_hl7 import msg
+
+    key = new_user / ".config" / "caseload" / "caseload.key"
+    ok(["init", "--key-file", str(key)])
+    env = {"CASELOAD_KEY_FILE": str(key)}
+    ok(["patients", "add", "--external-id", "MRN-1001", "--given-name", "Amina",
+        "--family-name", "Okafor", "--risk", "high"], env=env)  # fmt: skip
+    adt = msg("A03", pid3="MRN-1001^^^H^MR", visit="V1")
+    text = section("Discharges from the hospital's feed")
+    (dry, real) = shell_lines(blocks(text, "sh")[0])
+    (new_user / dry[3]).write_text(adt)
+    assert "created 1" in ok(dry[1:], env=env).stderr
+    assert ok(["patients", "transitions", "--format", "json"], env=env).stdout.strip() == "[]"
+    assert "created 1" in ok(real[1:], env=env).stderr
+    assert "unchanged 1" in ok(real[1:], env=env).stderr  # twice changes nothing
+
+    ((cron_env, program, args),) = cron_lines(text)
+    assert cron_env == env and program.endswith("/caseload/.venv/bin/caseload")
+    drop = Path(args[args.index("--from-folder") + 1])
+    drop.mkdir()
+    dropped = drop / "second-visit.hl7"
+    dropped.write_text(msg("A03", pid3="MRN-1001^^^H^MR", visit="V2"))
+    settled = time.time() - 3600  # a file younger than a minute may still be uploading
+    os.utime(dropped, (settled, settled))
+    ok(args, env=cron_env)
+    assert (drop / "done" / "second-visit.hl7").exists()
+    listed = ok(["patients", "transitions", "--format", "json"], env=env).stdout
+    assert listed.count('"MRN-1001"') == 2
+
+
 def test_every_doc_names_one_cron_key_file_and_the_full_program_path():
     root = README.parent
     for doc in ("README.md", "docs/cli.md", "docs/operations.md", "docs/reminders.md"):
