@@ -32,15 +32,19 @@ def prepared(report, *, redacted: bool, detail: bool) -> dict:
     return data
 
 
-def write(report, fmt: str, out: TextIO, *, redacted=False, detail=False, store="") -> int:
-    """Write ``report`` in ``fmt``; returns the number of detail rows written."""
+def write(
+    report, fmt: str, out: TextIO, *, redacted=False, detail=False, store="", width=WIDTH
+) -> int:
+    """Write ``report`` in ``fmt``; returns the number of detail rows written.
+
+    ``width``: the text's columns (80 for paper; the TUI passes the width it has)."""
     data = prepared(report, redacted=redacted, detail=detail)
     if fmt == "json":
         formats.write_document(out, data, indent=1)
     elif fmt == "csv":
         _csv(data, out, detail)
     elif fmt == "text":
-        _text(data, out, detail, store)
+        _text(data, out, detail, store, width)
     elif fmt == "markdown":
         _markdown(data, out, detail, store)
     elif fmt == "table":
@@ -83,39 +87,40 @@ def _wrap(text: str, indent: str, width: int = WIDTH) -> list[str]:
     return out
 
 
-def header_lines(data: dict, store: str) -> list[str]:
+def header_lines(data: dict, store: str, width: int = WIDTH) -> list[str]:
     title = f"Program report: {data['period']['label']}"
     prog = f"program {data['program']}" if data["program"] else "all programs"
     lines = [
         title,
         f"{data['period']['start']} to {data['period']['end']} · as of {data['as_of']} · {prog}",
-        "=" * WIDTH,
+        "=" * width,
     ]
     return lines
 
 
-def _text(data: dict, out: TextIO, detail: bool, store: str) -> None:
-    lines = header_lines(data, store)
+def _text(data: dict, out: TextIO, detail: bool, store: str, width: int = WIDTH) -> None:
+    lines = header_lines(data, store, width)
     for n, m in enumerate(data["measures"], 1):
         lines += ["", f"{n}. {m['title']}", "-" * cells(f"{n}. {m['title']}")]
         for f in m["figures"]:
             value = figure_text(f)
-            label = fit(f["label"], WIDTH - 4 - max(cells(value), 22)).rstrip()
-            lines.append(f"  {label} " + value.rjust(WIDTH - 3 - cells(label)))
+            label = fit(f["label"], width - 4 - max(cells(value), 22)).rstrip()
+            lines.append(f"  {label} " + value.rjust(width - 3 - cells(label)))
             if detail:
                 for row in f.get("detail", ()):
-                    lines += _wrap(_detail_line(row), "      ")
+                    lines += _wrap(_detail_line(row), "      ", width)
         for note in m["notes"]:
-            lines += _wrap(f"note: {note}", "  ")
-    lines += ["", "-" * WIDTH, "Definitions"]
+            lines += _wrap(f"note: {note}", "  ", width)
+    lines += ["", "-" * width, "Definitions"]
     for n, m in enumerate(data["measures"], 1):
-        lines += _wrap(f"[{n}] {m['definition']}", "")
+        lines += _wrap(f"[{n}] {m['definition']}", "", width)
     if store:
-        lines += _wrap(f"Store: {store}", "")
+        lines += _wrap(f"Store: {store}", "", width)
     lines += _wrap(
         "Counts are computed from the contacts, follow-ups, discharges, plans and "
         "referrals logged in the store; see docs/reports.md.",
         "",
+        width,
     )
     out.write("\n".join(lines) + "\n")
 

@@ -25,8 +25,10 @@ if TYPE_CHECKING:
     from caseload.tui.data import Store
 
 
-def build_text(store: Store, year: int, month: int, today: date, detail: bool) -> str:
-    """The month's report as the text printout (run in a worker thread)."""
+def build_text(
+    store: Store, year: int, month: int, today: date, detail: bool, width: int = 80
+) -> str:
+    """The month's report as the text printout, ``width`` columns (run in a worker thread)."""
     import io
 
     from caseload.io import report as writer
@@ -43,7 +45,7 @@ def build_text(store: Store, year: int, month: int, today: date, detail: bool) -
             detail=detail,
         )
     out = io.StringIO()
-    writer.write(rep, "text", out, detail=detail, store=str(store.db))
+    writer.write(rep, "text", out, detail=detail, store=str(store.db), width=width)
     return out.getvalue()
 
 
@@ -85,13 +87,23 @@ class ReportScreen(CaseloadScreen):
         title = f"Report · {first.strftime('%B %Y')}" + (" · detail" if self.detail else "")
         self.query_one("#report-title", Label).update(title)
         self.query_one("#report-text", Static).update("Loading…")
-        self.load_report(self.store, self.year, self.month, self.day, self.detail)
+        self.load_report(self.store, self.year, self.month, self.day, self.detail, self._width())
+
+    def _width(self) -> int:
+        """The columns the text has on screen (the paper's 80 when they fit): lines as wide as
+        the paper would wrap inside a narrower box, breaking every figure's row in two."""
+        box = self.query_one("#report-box", VerticalScroll)
+        room = box.size.width - box.styles.scrollbar_size_vertical or self.app.size.width - 2
+        return max(40, min(80, room))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="report")
-    def load_report(self, store: Store, year: int, month: int, today: date, detail: bool) -> None:
-        deliver(
-            self, lambda: build_text(store, year, month, today, detail), self.Built, self.Failed
-        )
+    def load_report(
+        self, store: Store, year: int, month: int, today: date, detail: bool, width: int
+    ) -> None:
+        def build() -> str:
+            return build_text(store, year, month, today, detail, width)
+
+        deliver(self, build, self.Built, self.Failed)
 
     def action_month(self, step: int) -> None:
         self.year, month0 = divmod(self.year * 12 + self.month - 1 + step, 12)
