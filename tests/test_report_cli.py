@@ -272,3 +272,12 @@ def test_due_list_shows_attempts(cli, tmp_path):
     again = cli.ok("due", env={"CASELOAD_CONFIG": str(cfg)}).stdout
     assert "    2 attempts: may close as unable to reach" in again
     assert "attempt" not in cli.ok("due", "--format", "json").stdout  # data stays exact
+
+
+def test_a_value_of_one_takes_the_singular_unit():
+    from caseload.io.report import figure_text
+
+    one = {"value": 1, "numerator": None, "denominator": 3, "unit": "business days"}
+    assert figure_text(one) == "1 business day (n=3)"
+    assert figure_text({**one, "value": 2.5}) == "2.5 business days (n=3)"
+    assert figure_text({**one, "unit": "contacts per reach"}) == "1 contact per reach (n=3)"

@@ -19,6 +19,9 @@ from caseload.services.schedule import add_business_days, transition_followups
 
 SHARE = 0.03  # patients with a past discharge
 SHARE_LIGHT = 0.02  # at program scale
+# A small caseload still gets about this many past discharges (over four months, a few
+# a month), so the report's transition measures count something at the default 60.
+AT_LEAST = 16
 EMERGENCY = 0.2  # of discharges, ED visits
 # How the post-discharge call went: reached within 2 business days; two attempts then
 # reached late; three attempts then closed as unable to reach; reached late.
@@ -49,7 +52,8 @@ def history(b, p: dict, rows: dict) -> None:
     # A multiplicative hash picks the patients (no draw, no generator for the other 97%).
     pick = ((p["id"] + seed * 7919) * 2654435761 % 2**32) / 2**32
     # The first few patients are the hand-picked ones the docs and screenshots show.
-    if p["index"] < 10 or p["status"] != "active" or pick >= (SHARE_LIGHT if b.light else SHARE):
+    share = SHARE_LIGHT if b.light else max(SHARE, min(0.4, AT_LEAST / max(b.total - 10, 1)))
+    if p["index"] < 10 or p["status"] != "active" or pick >= share:
         return
     b = _Own(b, random.Random(seed * 1_000_003 + p["id"]))
     off = -(8 + int(b.r() * 112))

@@ -54,15 +54,25 @@ def write(
     return sum(len(f.get("detail", ())) for m in data["measures"] for f in m["figures"])
 
 
+# "1 business day", not "1 business days" (the units the measures use).
+SINGULAR = {
+    "business days": "business day",
+    "days": "day",
+    "patient-months": "patient-month",
+    "contacts per reach": "contact per reach",
+}
+
+
 def figure_text(f: dict) -> str:
     """``12 of 15  80%``, ``1.5 business days (n=12)``, ``—`` when there is nothing to count."""
     if f["value"] is not None or f["numerator"] is None:
         if f["value"] is None:
             return "—" if f["denominator"] is None else f"— (n={f['denominator']})"
-        v = f["value"]
-        v = f"{v:g}" if isinstance(v, float) else f"{v:,}"
+        value = f["value"]
+        v = f"{value:g}" if isinstance(value, float) else f"{value:,}"
         n = "" if f["denominator"] is None else f" (n={f['denominator']:,})"
-        return f"{v} {f['unit']}{n}" if f["unit"] else v + n
+        unit = SINGULAR.get(f["unit"], f["unit"]) if value == 1 else f["unit"]
+        return f"{v} {unit}{n}" if unit else v + n
     if f["denominator"] is None:
         return f"{f['numerator']:,}"
     share = "" if f["share"] is None else f"  {round(100 * f['share']):>3}%"
