@@ -251,7 +251,7 @@ def test_due_list_shows_referrals_overdue(cli):
     assert "6d referral overdue" in out and "to Food bank" in out and "Clinic" not in out
     result = cli.ok("due", "--format", "json")
     assert json.loads(result.stdout) == []  # the array stays follow-ups only
-    assert "1 referral(s) overdue: see `caseload due --format text`" in result.stderr
+    assert "1 referral overdue: see `caseload due --format text`" in result.stderr
 
 
 def test_due_list_shows_attempts(cli, tmp_path):

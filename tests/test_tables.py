@@ -230,7 +230,8 @@ EXPECTED = {
         "due today   Thị Lan Trần         555-0102        Weekly check-in ca…  2026-11-23\n"
         "(left out to fit 80 columns: score, kind, lang, last contact, id; --format csv\n"
         "has them)\n",
-        "",
+        # The housing referral, sent 2026-11-02, expected a reply within 14 days.
+        "1 referral overdue: see `caseload due --format text`\n",
     ),
     "audit": (
         ("audit", "list", "--limit", "4"),

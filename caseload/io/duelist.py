@@ -151,7 +151,9 @@ def produce(
     if hidden and fmt in ("json", "csv") and note is not None:
         note(hidden_note(hidden))
     if refs and fmt != "text" and note is not None:
-        note(f"{len(refs):,} referral(s) overdue: see `caseload due --format text`")
+        from caseload.labels import plural
+
+        note(f"{plural(len(refs), 'referral')} overdue: see `caseload due --format text`")
     return Printed(total, counts, hidden)
 
 
