@@ -97,3 +97,32 @@ def test_folder_usage_errors_and_a_quiet_empty_run(cli, tmp_path):
 def test_the_cron_line_is_documented():
     doc = (Path(__file__).parent.parent / "docs" / "import-export.md").read_text()
     assert "*/15 * * * *" in doc and "import discharges --from-folder" in doc
+
+
+def test_a_drop_folder_that_holds_the_store_or_key_is_refused_and_nothing_moves(tmp_path):
+    """The data folder given as the drop folder by mistake: the real program, as cron runs it.
+    (It used to move the store and its key into failed/, and the next run asked for init.)"""
+    import subprocess
+    import sys
+
+    home = tmp_path / "data"
+    env = {**os.environ, "HOME": str(tmp_path), "CASELOAD_CONFIG": str(tmp_path / "none.toml")}
+    base = [sys.executable, "-m", "caseload", "--db", str(home / "s.db"), "--key-file"]
+    key = home / "k.key"
+    subprocess.run([*base, str(key), "init"], env=env, check=True, capture_output=True)
+    for p in home.iterdir():
+        os.utime(p, (OLD, OLD))  # settled, as a store and key are
+    before = names(home)
+    for k in (key, tmp_path / "elsewhere.key"):  # the key beside the store, or the store alone
+        if k != key:
+            k.write_bytes(key.read_bytes())
+            k.chmod(0o600)
+        done = subprocess.run(
+            [*base, str(k), "import", "discharges", "--from-folder", str(home)],
+            env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 1, done.stderr
+        assert done.stderr.startswith(f"caseload: refusing to import from {home}: it holds ")
+        assert names(home) == before  # nothing moved, no done/ or failed/ made
+    listed = subprocess.run([*base, str(key), "patients", "list"], env=env, capture_output=True)
+    assert listed.returncode == 0

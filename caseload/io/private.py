@@ -57,6 +57,11 @@ def _identity(st: os.stat_result) -> tuple[int, int]:
     return st.st_dev, st.st_ino
 
 
+def is_protected(path: Path) -> bool:
+    """``path`` is the store, one of its sidecars, the key in use or a pending key."""
+    return _clash(path) is not None
+
+
 def _clash(path: Path, opened: os.stat_result | None = None) -> str | None:
     """What protected file ``path`` (or the file already open as ``opened``) is, if any."""
     real = os.path.realpath(path)

@@ -31,7 +31,11 @@ def pending(folder: Path, now: float | None = None) -> tuple[list[Path], list[Pa
     """The files to import now, and those left for the next run (changed too recently)."""
     now = time.time() if now is None else now
     ready, fresh = [], []
+    from caseload.io.private import is_protected
+
     for p in sorted(folder.iterdir()):
+        if is_protected(p):  # never moved, whatever folder it sits in (check_folder says why)
+            continue
         if p.is_file() and not p.name.startswith(".") and not p.name.endswith(_PARTIAL):
             (fresh if now - p.stat().st_mtime < SETTLE_SECONDS else ready).append(p)
     return ready, fresh
@@ -47,10 +51,25 @@ def _target(folder: Path, name: str) -> Path:
     return out
 
 
+def check_folder(folder: Path) -> None:
+    """A drop folder is the feed's own: one that holds the store or the key in use (the data
+    folder given by mistake) is refused, or its files would be moved to ``failed/``."""
+    from caseload.io.private import protected
+
+    here = os.path.realpath(folder)
+    for path, what in protected():
+        if os.path.lexists(path) and os.path.dirname(os.path.realpath(path)) == here:
+            raise CaseloadError(
+                f"refusing to import from {folder}: it holds {what} ({path.name}); "
+                "give the feed a folder of its own"
+            )
+
+
 def run(folder: Path, import_one, say) -> int:
     """Import every pending file with ``import_one(path) -> Report``; returns files failed."""
     if not folder.is_dir():
         raise Invalid(f"{folder} is not a folder")
+    check_folder(folder)
     for sub in ("done", "failed"):
         (folder / sub).mkdir(mode=0o700, exist_ok=True)
     lock = open(folder / LOCK, "a")  # noqa: SIM115  (held for the whole run)
