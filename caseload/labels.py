@@ -55,6 +55,8 @@ def choice_error(message: str) -> str:
 
     The rest of typer's wording stays (scripts and tests match it); only codes become words.
     """
+    # Typer 0.2x validates through pydantic, which puts "Value error, " before the reason.
+    message = message.replace("Value error, ", "", 1)
     m = re.fullmatch(r"(.*'.*' is not one of )((?:'[^']*'(?:, )?)+)(\.?)", message, re.S)
     if not m:
         return message

@@ -121,6 +121,18 @@ def fresh(tmp_path):
     return other
 
 
+def test_export_careteam_imports_back(cli, tmp_path):
+    """`export careteam` (docs/cli.md names it) writes what `import careteam` reads."""
+    seed(cli)
+    f = tmp_path / "team.csv"
+    cli.ok("export", "careteam", "--output", str(f))
+    other = fresh(tmp_path)
+    other.ok("patients", "add", "--external-id", "P-1", "--given-name", "A", "--family-name", "O")
+    assert "created 1" in other.ok("import", "careteam", str(f)).stderr
+    team = json.loads(other.ok("careteam", "list", "--format", "json").stdout)
+    assert [(m["name"], m["role"]) for m in team] == [("Dr Ade", "PCP")]
+
+
 def test_ics_parses_back(cli):
     from icalendar import Calendar
 

@@ -373,7 +373,7 @@ def test_unknown_kind_is_a_usage_error(seeded, read, tmp_path):
     assert result.exit_code == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines()[-1] == (
-        "Error: Invalid value for 'kind': Value error, 'referrals' is not one of 'patients', "
+        "Error: Invalid value for 'kind': 'referrals' is not one of 'patients', "
         "'contacts', 'followups', 'careteam', 'discharges'."
     )
     assert _counts(read) == before

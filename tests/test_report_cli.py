@@ -158,6 +158,16 @@ def test_output_file_is_private_and_audited(cli, store, tmp_path):
     assert all("Okafor" not in json.dumps(e) and "P-1" not in json.dumps(e) for e in mine)
 
 
+def test_a_refused_output_is_neither_written_nor_audited(cli, store, tmp_path):
+    for target, why in ((cli.db, "it is the store"), (cli.key, "it is the key file in use"),
+                        (tmp_path / "no" / "r.txt", "does not exist")):  # fmt: skip
+        r = cli("report", "--month", "2026-01", "--output", str(target), env=store)
+        assert r.exit_code == 1 and why in r.stderr and len(r.stderr.splitlines()) == 1
+    events = json.loads(cli.ok("audit", "list", "--format", "json").stdout)
+    assert not [e for e in events if e["action"].startswith("report.")]
+    cli.ok("patients", "list", env=store)  # the store still opens with its key
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

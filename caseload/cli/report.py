@@ -100,6 +100,10 @@ def _run(ctx, period, today, program, fmt: str, output, redacted: bool, detail: 
         reconnect=lambda: connect(st.db, st.key(), busy_timeout_ms=cfg.busy_timeout_ms),
     )
     exported = output is not None and str(output) != "-"
+    if exported:  # a refused output (the store, a key, no such folder) is no printout
+        from caseload.io.private import check_writable
+
+        check_writable(output)
     figures = sum(len(m.figures) for m in rep.measures)
     rows = sum(len(f.detail) for m in rep.measures for f in m.figures)
     auditchain.append_raw(

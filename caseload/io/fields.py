@@ -26,8 +26,8 @@ from caseload.services.fieldnames import (  # noqa: F401  (re-exported to the im
 # The kinds `import` and `export` take (the CLI builds its choices from these).
 IMPORT_KINDS = ("patients", "contacts", "followups", "careteam")
 EXPORT_KINDS = ("patients", "careteam", "contacts", "followups", "careplans")
-# `export KIND` names these; the care team goes out with `export all` (SPEC).
-EXPORT_NAMED = ("patients", "contacts", "followups", "careplans")
+# `export KIND` names these (SPEC's four, and the care team `import careteam` reads back).
+EXPORT_NAMED = ("patients", "careteam", "contacts", "followups", "careplans")
 CONFLICTS = ("update", "skip", "fail")
 
 CARETEAM_FIELDS = ("id", "name", "role", "organization", "phone", "email")
