@@ -148,13 +148,19 @@ def produce(
             stream.close()
         else:
             stream.flush()
-    if hidden and fmt in ("json", "csv") and note is not None:
+    if note is not None:
+        _notes(note, fmt, hidden, refs)
+    return Printed(total, counts, hidden)
+
+
+def _notes(note, fmt: str, hidden, refs: list) -> None:
+    """What the printout itself does not show, said through ``note`` (the CLI: stderr)."""
+    if hidden and fmt in ("json", "csv"):
         note(hidden_note(hidden))
-    if refs and fmt != "text" and note is not None:
+    if refs and fmt != "text":
         from caseload.labels import plural
 
         note(f"{plural(len(refs), 'referral')} overdue: see `caseload due --format text`")
-    return Printed(total, counts, hidden)
 
 
 def _attempts(conn, fmt: str, items, needed: int) -> dict[int, str]:
