@@ -22,7 +22,9 @@ def overdue(
     rows = conn.execute(
         "SELECT r.id, p.external_id, p.given_name || ' ' || p.family_name, p.phone, p.language, "
         "r.to_name, r.sent_on, r.expected_response_on FROM referral r "
-        "JOIN patient p ON p.id = r.patient_id "
+        # CROSS JOIN keeps referrals (thousands) the outer loop: the planner would otherwise
+        # walk every active patient (100k at program scale) and probe referrals for each.
+        "CROSS JOIN patient p ON p.id = r.patient_id "
         "WHERE r.status IN ('sent', 'accepted') AND r.expected_response_on < ? "
         "AND r.expected_response_on >= ? AND p.status = 'active' "
         "ORDER BY r.expected_response_on, r.id",
