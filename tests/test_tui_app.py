@@ -4,6 +4,7 @@ Patients, Patient, printing the due list."""
 from __future__ import annotations
 
 import json
+import re
 import os
 import stat
 
@@ -773,9 +774,12 @@ async def test_the_demo_lock_screen_says_where_the_demo_key_is(make_app, cli):
         app.lock()
         await key_field_ready(pilot)
         text = str(app.screen.query_one("#unlock-demo").render())
-        assert text == (
+        # Laid out to the box: lines broken between words or after a "/", never in a name.
+        assert re.sub(r"/\n", "/", text).replace("\n", " ") == (
             f"This is a demo store. Its key is in {beside} (e.g. cat {beside}, then paste it here)."
         )
+        assert all(len(line) <= 64 for line in text.splitlines())
+        assert text.count(beside.name) == 2  # the key file's name whole, twice
         await type_text(pilot, beside.read_text().strip())
         await pilot.press("enter")
         await until(pilot, lambda: not app.locked)

@@ -18,6 +18,7 @@ GENERAL = (
     ("ctrl+p", "command palette: jump to any patient by name, id or phone"),
     ("/", "search patients"),
     ("esc", "back, or close a form without saving"),
+    ("home end", "the first or the last row of a list"),
     ("ctrl+q", "quit"),
 )
 KEY_NAMES = {"escape": "esc", "question_mark": "?", "slash": "/"}

@@ -21,7 +21,12 @@ from textual.widgets import Input, Label, Static
 from caseload.errors import StoreLocked
 from caseload.store.connect import WRONG_KEY
 from caseload.tui import data
+from caseload.tui.render import wrap
 from caseload.tui.screens.base import deliver
+
+# The unlock box's text width (app.tcss: 70 wide, a border and 2 of padding each side):
+# paths are broken after a "/" to fit it, never inside a name.
+TEXT_WIDTH = 64
 
 
 class KeyField(Input):
@@ -59,11 +64,14 @@ class UnlockScreen(Screen[Any]):
         with Vertical(id="unlock-box"):
             title = "Locked" if self.store is not None else "Unlock the store"
             yield Label(title, id="unlock-title")
-            yield Static(f"{self.db}", id="unlock-path", markup=False)
+            yield Static(wrap(f"{self.db}", TEXT_WIDTH), id="unlock-path", markup=False)
             if self.demo_key is not None:
                 yield Static(
-                    f"This is a demo store. Its key is in {self.demo_key}"
-                    f" (e.g. cat {self.demo_key}, then paste it here).",
+                    wrap(
+                        f"This is a demo store. Its key is in {self.demo_key}"
+                        f" (e.g. cat {self.demo_key}, then paste it here).",
+                        TEXT_WIDTH,
+                    ),
                     id="unlock-demo",
                     markup=False,
                 )
