@@ -4,8 +4,8 @@ Patients, Patient, printing the due list."""
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import stat
 
 import pytest
