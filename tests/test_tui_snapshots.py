@@ -39,6 +39,7 @@ async def _today(pilot) -> None:
     await until(pilot, lambda: pilot.app.screen.id == "today" and pilot.app.screen.items)
     await until(pilot, lambda: pilot.app.screen.query_one("#recent").row_count > 0)
     await until(pilot, lambda: pilot.app.screen.query_one("#pending").row_count > 0)
+    await until(pilot, lambda: pilot.app.screen.minutes_note is not None)
     await settle(pilot)
 
 

@@ -38,7 +38,7 @@ def due(
     """Print the due list: Overdue, Due today and Coming up, ranked by priority."""
     from datetime import date
 
-    from caseload.io import duelist as writer
+    from caseload.io import dueprint as writer
 
     st = state(ctx)
     day = parse_date_option(on, "date") or date.today()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from typing import TextIO
 
@@ -56,6 +55,7 @@ def write(
     coordinator: str = "",
     hidden: int = 0,
     attempts: Mapping[int, str] | None = None,
+    minutes: str = "",
 ) -> None:
     """The long-hand writers, from a built DueList (the TUI's, the reminder digest's, the
     markdown and table formats'; the reference the fast path is tested against)."""
@@ -63,9 +63,9 @@ def write(
     if fmt in ("json", "csv"):
         formats.write(fmt, out, JSON_KEYS if fmt == "json" else CSV_KEYS, items)
     elif fmt == "markdown":
-        _markdown(due, items, out, coordinator, hidden)
+        _markdown(due, items, out, coordinator, hidden, minutes)
     elif fmt == "text":
-        _text_header(out, due.day, due.days, due.counts(), coordinator, hidden)
+        _text_header(out, due.day, due.days, due.counts(), coordinator, hidden, minutes)
         by_status = {s: [i for i in items if i["status"] == s] for s, _ in SECTIONS}
         _text_sections(
             out,
@@ -74,112 +74,15 @@ def write(
             attempts,
         )
     elif fmt == "table":
-        if hidden:
-            out.write(textwrap.fill(hidden_note(hidden), WIDTH) + "\n")
+        for line in (hidden_note(hidden) if hidden else "", minutes):
+            if line:
+                out.write(textwrap.fill(line, WIDTH) + "\n")
         _table(due, items, out, attempts)
     else:
         raise ValueError(f"unknown due-list format {fmt!r}")
 
 
-@dataclass
-class Printed:
-    """What `produce` wrote: the list's length and counts, and how many it kept off."""
-
-    total: int
-    counts: dict[str, int]
-    hidden: int
-
-
 FAST = ("json", "csv", "text")
-
-
-def produce(
-    conn,
-    day: date,
-    days: int,
-    fmt: str,
-    open_stream,
-    *,
-    exported: bool,
-    windows=None,
-    redacted: bool = False,
-    coordinator: str = "",
-    overdue_days: int | None = None,
-    note=None,
-    attempts_needed: int = 3,
-) -> Printed:
-    """Build, audit and write the due list: the one path for `caseload due` and the TUI.
-
-    json, csv and text come from the SQL-scored rows (io.duelist_fast); table and
-    markdown from ``duelist.build``. The audit event is recorded before anything is
-    written, so a store too busy to record it prints nothing. ``open_stream()``
-    returns ``(stream, close_it)``. Items overdue by more than ``overdue_days`` are left
-    off and counted: in the header of text/table/markdown, through ``note(line)`` (the
-    CLI: stderr) for json and csv, whose stdout stays exact. Text and table show each
-    item's failed attempts out of ``attempts_needed``."""
-    from caseload.io import duelist_fast as fast
-    from caseload.services import auditchain, duelist
-
-    hidden, refs = _left_off_and_referrals(conn, day, overdue_days, redacted)
-    if fmt in FAST:
-        rows = fast_rows(conn, fmt, day, days, overdue_days, windows, redacted=redacted)
-        counts, total, result = fast.counts(rows), len(rows), None
-    else:
-        result = duelist.build(conn, day, days, windows=windows, overdue_days=overdue_days)
-        counts, total = result.counts(), len(result.items)
-    tries = _attempts(conn, fmt, rows if fmt in FAST else result.items, attempts_needed)
-    extra = {"referrals_overdue": len(refs)} if refs else {}
-    auditchain.append_raw(
-        conn, "duelist.export" if exported else "duelist.print", "duelist", day.isoformat(),
-        format=fmt, redacted=redacted, days=days, items=total, **counts, **extra,
-    )  # fmt: skip
-    stream, close_it = open_stream()
-    try:
-        if fmt in FAST:
-            write_fast(rows, fmt, stream, day, days, coordinator=coordinator, hidden=hidden,
-                       attempts=tries)  # fmt: skip
-        else:
-            write(result, fmt, stream, redacted=redacted, coordinator=coordinator, hidden=hidden,
-                  attempts=tries)  # fmt: skip
-        if refs and fmt == "text":
-            stream.write(referral_section(refs))
-    finally:
-        if close_it:
-            stream.close()
-        else:
-            stream.flush()
-    if note is not None:
-        _notes(note, fmt, hidden, refs)
-    return Printed(total, counts, hidden)
-
-
-def _notes(note, fmt: str, hidden, refs: list) -> None:
-    """What the printout itself does not show, said through ``note`` (the CLI: stderr)."""
-    if hidden and fmt in ("json", "csv"):
-        note(hidden_note(hidden))
-    if refs and fmt != "text":
-        from caseload.labels import plural
-
-        note(f"{plural(len(refs), 'referral')} overdue: see `caseload due --format text`")
-
-
-def _attempts(conn, fmt: str, items, needed: int) -> dict[int, str]:
-    """ "attempt 2 of 3" for the items of a text or table list that have failed attempts."""
-    if fmt not in ("text", "table"):
-        return {}
-    from caseload.services import duelist_referrals
-
-    ids = [i["followup_id"] if isinstance(i, dict) else i[3] for i in items]
-    return duelist_referrals.attempts(conn, ids, needed)
-
-
-def _left_off_and_referrals(conn, day: date, overdue_days, redacted: bool):
-    """How many old overdue items are left off, and the open referrals past their expected
-    answer (a small query of their own)."""
-    from caseload.services import duelist_referrals, duelist_sql
-
-    hidden = duelist_sql.older_overdue(conn, day, overdue_days)
-    return hidden, duelist_referrals.overdue(conn, day, overdue_days, redacted=redacted)
 
 
 def fast_rows(conn, fmt: str, day: date, days: int, overdue_days, windows, *, redacted=False):
@@ -199,6 +102,7 @@ def write_fast(
     coordinator="",
     hidden=0,
     attempts: Mapping[int, str] | None = None,
+    minutes: str = "",
 ) -> None:
     """Write ``fast_rows``: the same bytes as ``write`` of the built list (json: same values)."""
     from caseload.io import duelist_fast as fast
@@ -208,7 +112,7 @@ def write_fast(
     elif fmt == "csv":
         fast.write_csv(rows, out, CSV_KEYS)
     else:
-        _text_header(out, day, days, fast.counts(rows), coordinator, hidden)
+        _text_header(out, day, days, fast.counts(rows), coordinator, hidden, minutes)
         _text_sections(out, day, _fast_sections(rows, fast), attempts)
 
 
@@ -247,7 +151,9 @@ def _flag(i: dict, day: date) -> str:
     return "due " + i["due_on"].strftime("%a %d %b")
 
 
-def _text_header(out: TextIO, day: date, days: int, counts, coordinator: str, hidden: int):
+def _text_header(
+    out: TextIO, day: date, days: int, counts, coordinator: str, hidden: int, minutes: str = ""
+):
     title = f"Due list for {day.strftime('%A %d %B %Y')}"
     right = f"Coordinator: {coordinator}" if coordinator else ""
     if cells(title) + 1 + cells(right) <= WIDTH:
@@ -258,8 +164,9 @@ def _text_header(out: TextIO, day: date, days: int, counts, coordinator: str, hi
     out.write(
         f"Overdue {counts['overdue']} · Due today {counts['due']} · Coming up {counts['upcoming']}{ahead}\n"
     )
-    if hidden:
-        out.write("\n".join(textwrap.wrap(hidden_note(hidden), WIDTH)) + "\n")
+    for line in (hidden_note(hidden) if hidden else "", minutes):
+        if line:
+            out.write("\n".join(textwrap.wrap(line, WIDTH)) + "\n")
     out.write("=" * WIDTH + "\n")
 
 
@@ -378,7 +285,9 @@ def _table(due: DueList, items: list[dict], out: TextIO, attempts=None) -> None:
         out.write(textwrap.fill(dropped_note(table.dropped, width), max(width, 40)) + "\n")
 
 
-def _markdown(due: DueList, items: list[dict], out: TextIO, coordinator: str, hidden: int) -> None:
+def _markdown(
+    due: DueList, items: list[dict], out: TextIO, coordinator: str, hidden: int, minutes=""
+) -> None:
     counts = due.counts()
     out.write(f"# Due list for {due.day.isoformat()}\n\n")
     if coordinator:
@@ -388,6 +297,8 @@ def _markdown(due: DueList, items: list[dict], out: TextIO, coordinator: str, hi
     )
     if hidden:
         out.write(f"\n{hidden_note(hidden)}\n")
+    if minutes:
+        out.write(f"\n{minutes}\n")
     for status, heading in SECTIONS:
         section = [i for i in items if i["status"] == status]
         out.write(f"\n## {heading} ({len(section)})\n\n")

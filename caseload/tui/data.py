@@ -89,6 +89,13 @@ class Store:
         with self.raw() as conn:
             return duelist.build(conn, day, days, windows=getattr(self.config, "windows", None))
 
+    def minutes_near(self, day: date) -> tuple[int, int]:
+        """(patients within a few minutes of a care-minutes threshold, days left this month)."""
+        from caseload.services.reports.activity import near_this_month
+
+        with self.raw() as conn:
+            return near_this_month(conn, day)
+
     def pending_calls(self) -> list[dict]:
         """Today's "discharges needing a call" panel, with each patient's id and name."""
         from caseload.services import transitions
@@ -239,7 +246,7 @@ class Store:
         """Write the due list as text into ``folder`` under a name no file has yet
         (``due-DATE.txt``, then ``due-DATE-2.txt``…), mode 0600, audited as the CLI does.
         Returns the file written and the number of items."""
-        from caseload.io import duelist as writer
+        from caseload.io import dueprint as writer
 
         made: list[Path] = []
 

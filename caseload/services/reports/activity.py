@@ -139,6 +139,34 @@ def near_threshold(total: int) -> int | None:
     return None
 
 
+def near_this_month(conn, today: date) -> tuple[int, int]:
+    """(active patients within NEAR_MINUTES below a threshold this month, days left in it):
+    the due list's and Today's mid-month warning. Zero patients once the month is over."""
+    month = Period.month(today.year, today.month)
+    left = (month.end - today).days
+    if left <= 0:
+        return 0, 0
+    lo, hi = month.utc_bounds()
+    rows = conn.execute(
+        "SELECT total(c.duration_min) FROM contact c INDEXED BY ix_contact_at "
+        "JOIN patient p ON p.id = c.patient_id "
+        "WHERE c.at >= ? AND c.at < ? AND c.addendum_to IS NULL AND c.duration_min > 0 "
+        "AND p.status = 'active' GROUP BY c.patient_id",
+        (lo, hi),
+    ).fetchall()
+    return sum(near_threshold(int(total)) is not None for (total,) in rows), left
+
+
+def near_note(count: int, left: int) -> str:
+    """The warning line: ``3 patients within 5 minutes of a care-minutes threshold, …``."""
+    who = f"{count} patient{'' if count == 1 else 's'}"
+    days = f"{left} day{'' if left == 1 else 's'}"
+    return (
+        f"{who} within {NEAR_MINUTES} minutes of a care-minutes threshold with {days} "
+        "left this month (caseload report --detail)"
+    )
+
+
 def _near(rows, today: date, detail: bool) -> Figure:
     """This month only, while days are left in it: who could still cross a threshold."""
     ym = today.strftime("%Y-%m")

@@ -53,6 +53,9 @@ class TodayScreen(CaseloadScreen):
 
     def __init__(self) -> None:
         super().__init__(id="today")
+        # The counts line: the due list's counts, and the mid-month care-minutes warning
+        # (None until its worker answers).
+        self._counts, self.minutes_note = "Loading…", None
 
     def compose(self) -> ComposeResult:
         yield Label("Today", id="today-title", classes="title")
@@ -86,6 +89,7 @@ class TodayScreen(CaseloadScreen):
         not compete with it for the interpreter (the due list is what a person came for)."""
         self.load_recent(self.store)  # a few rows read through an index: instant
         self.load_due(self.store, self.day)
+        self.load_minutes(self.store, self.day)
 
     # --- workers and what they post --------------------------------------------------
 
@@ -109,6 +113,11 @@ class TodayScreen(CaseloadScreen):
             self.rows = rows
             super().__init__()
 
+    class MinutesLoaded(Message):
+        def __init__(self, near: tuple[int, int]) -> None:
+            self.count, self.days_left = near
+            super().__init__()
+
     class Printed(Message):
         def __init__(self, done: tuple[Path, int]) -> None:
             self.path, self.items = done
@@ -126,6 +135,10 @@ class TodayScreen(CaseloadScreen):
     def load_recent(self, store: Store) -> None:
         deliver(self, store.recent_contacts, self.RecentLoaded, self.Failed)
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="minutes")
+    def load_minutes(self, store: Store, day: date) -> None:
+        deliver(self, lambda: store.minutes_near(day), self.MinutesLoaded, self.Failed)
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="print")
     def print_due(self, store: Store, day: date, folder: Path) -> None:
         deliver(self, lambda: store.export_duelist(day, folder), self.Printed, self.Failed)
@@ -137,11 +150,22 @@ class TodayScreen(CaseloadScreen):
         c = due.counts()
         self.query_one("#today-title", Label).update(f"Today · {self.day.strftime('%a %d %b %Y')}")
         shown = f" · first {SHOWN} shown" if len(due.items) > SHOWN else ""
-        self.query_one("#today-counts", Static).update(
+        self._counts = (
             f"Overdue {c['overdue']} · Due today {c['due']} · Coming up {c['upcoming']}{shown}"
         )
+        self._show_counts()
         self.query_one(DueTable).show(due.items[:SHOWN])
         self.load_pending(self.store)
+
+    @on(MinutesLoaded)
+    def _minutes_loaded(self, message: MinutesLoaded) -> None:
+        message.stop()
+        n = message.count
+        self.minutes_note = f" · {n} near a minutes threshold" if n else ""
+        self._show_counts()
+
+    def _show_counts(self) -> None:
+        self.query_one("#today-counts", Static).update(self._counts + (self.minutes_note or ""))
 
     @on(DueFailed)
     def _due_failed(self, message: DueFailed) -> None:
