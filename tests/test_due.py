@@ -300,16 +300,17 @@ def test_last_contact_day_is_local_even_in_half_hour_zones(monkeypatch, zone, st
     import time
 
     from caseload.services import duelist
+    from caseload.services.dates import forget_local_days
 
     monkeypatch.setenv("TZ", zone)
     time.tzset()
-    duelist._LOCAL_DAYS.clear()
+    forget_local_days()
     try:
         assert duelist._local_day(stamp).isoformat() == day
     finally:
         monkeypatch.undo()
         time.tzset()
-        duelist._LOCAL_DAYS.clear()
+        forget_local_days()
 
 
 NOTE = (

@@ -238,3 +238,25 @@ def _clock(text: str) -> time | None:
     if h > 23 or mi > 59:
         return None
     return time(h, mi)
+
+
+# Local calendar days of stored UTC timestamps, memoised per UTC minute (zones such as
+# +05:30 reach midnight inside a UTC hour): the due list and a report at program scale
+# turn a hundred thousand of them. ``forget_local_days`` empties it (the zone may change).
+_LOCAL_DAYS: dict[str, date] = {}
+
+
+def local_day(stamp: str | None) -> date | None:
+    """A stored UTC timestamp's (``YYYY-MM-DD HH:MM…``) calendar date in local time."""
+    if not stamp:
+        return None
+    minute = stamp[:16]
+    day = _LOCAL_DAYS.get(minute)
+    if day is None:
+        utc = datetime.fromisoformat(minute + ":00").replace(tzinfo=UTC)
+        day = _LOCAL_DAYS[minute] = utc.astimezone().date()
+    return day
+
+
+def forget_local_days() -> None:
+    _LOCAL_DAYS.clear()

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from caseload.services import schedule
+from caseload.services.dates import local_day as _local_day
 
 STATUS_ORDER = {schedule.OVERDUE: 0, schedule.DUE: 1, schedule.UPCOMING: 2}
 # Follow-ups may not set a window opening more than this many days before due, so the
@@ -56,22 +57,6 @@ def _query(overrides: Mapping[str, tuple[int, int]]) -> str:
             OR julianday(f.due_on) - julianday(:today) <= {before})
        AND p.status = 'active'
     """
-
-
-_LOCAL_DAYS: dict[str, date] = {}
-
-
-def _local_day(stamp: str | None) -> date | None:
-    """A stored UTC timestamp's calendar date in local time (memoised per UTC minute:
-    zones such as +05:30 reach midnight inside a UTC hour)."""
-    if not stamp:
-        return None
-    minute = stamp[:16]
-    day = _LOCAL_DAYS.get(minute)
-    if day is None:
-        dt = datetime.fromisoformat(minute + ":00").replace(tzinfo=UTC)
-        day = _LOCAL_DAYS[minute] = dt.astimezone().date()
-    return day
 
 
 def build(

@@ -81,9 +81,10 @@ def build(
     ``reconnect()``, when given, opens a second connection on which the follow-up pass
     runs in a thread while this one reads the contacts: the two big reads of a report
     at program scale then share two cores (SQLite lets go of the GIL while it steps)."""
+    from caseload.services.dates import forget_local_days
     from caseload.services.reports import activity, common, transitions, work
 
-    common._LOCAL_DAYS.clear()  # one report's memo: the zone may differ from the last one
+    forget_local_days()  # one report's memo: the zone may differ from the last one
     cond = common.scope(conn, program)
     try:
         timely = _in_thread(reconnect, program, work.timeliness, period, today, windows, detail)

@@ -12,6 +12,8 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from caseload.services.dates import local_day  # noqa: F401  (the reports read it here)
+
 # How SQLAlchemy stores a DateTime in SQLite (services.auditchain.STORED_FORMAT).
 STORED = "%Y-%m-%d %H:%M:%S.%f"
 # An interactive contact: someone was reached, the patient or their caregiver, by a
@@ -141,22 +143,6 @@ def has_tag(programs: str | None, tag: str) -> bool:
 
 def day(text: str | None) -> date | None:
     return date.fromisoformat(text[:10]) if text else None
-
-
-_LOCAL_DAYS: dict[str, date] = {}
-
-
-def local_day(stamp: str | None) -> date | None:
-    """A stored UTC timestamp's calendar date in local time (memoised per UTC minute, as
-    services.duelist does: a hundred thousand of them in a report at program scale)."""
-    if not stamp:
-        return None
-    minute = stamp[:16]
-    d = _LOCAL_DAYS.get(minute)
-    if d is None:
-        utc = datetime.fromisoformat(minute + ":00").replace(tzinfo=UTC)
-        d = _LOCAL_DAYS[minute] = utc.astimezone().date()
-    return d
 
 
 def entry(patient_id: int, item: str, result: str, why: str) -> dict:
