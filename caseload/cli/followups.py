@@ -56,6 +56,7 @@ COLUMNS = [
     "completed_contact_id",
     "notes",
     "cancelled_reason",
+    "unable_reason",
 ]
 # `--format table` (io/tables.py): the title takes the width left; at 80 columns
 # and less, repeats goes first, then pri, then status (docs/cli.md).

@@ -124,6 +124,7 @@ class FollowUpWriter(_RowWriter):
     columns = (
         "title", "kind", "due_on", "window_before", "window_after", "priority", "rrule",
         "from_completion", "status", "completed_at", "cancelled_reason", "notes",
+        "unable_reason",
     )  # fmt: skip
 
     def write(self, good: list, progress) -> None:
