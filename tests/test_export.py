@@ -215,12 +215,15 @@ def test_import_reads_unable_reason_labels_and_refuses_others(cli, tmp_path):
     f.write_text(
         "patient_external_id,title,due_on,status,completed_at,unable_reason\n"
         "P-1,Call A,2030-01-05,done,2025-01-06T10:00,No answer after repeated calls\n"
-        "P-1,Call B,2030-01-06,done,2025-01-06T10:00,bored\n",
+        "P-1,Call B,2030-01-06,done,2025-01-06T10:00,bored\n"
+        "P-1,Call C,2030-01-07,open,,moved\n",
         encoding="utf-8",
     )
     r = cli("import", "followups", str(f))
     assert r.exit_code == 1
     assert "row 3, column unable_reason: must be one of no_answer_after_repeated_calls" in r.stderr
+    assert "row 4, column unable_reason: needs status done" in r.stderr
+    assert cli.ok("followups", "list", "--status", "all", "-f", "json").stdout.count("Call") == 1
     f.write_text(f.read_text(encoding="utf-8").splitlines()[0] + "\n"
                  + f.read_text(encoding="utf-8").splitlines()[1] + "\n", encoding="utf-8")  # fmt: skip
     cli.ok("import", "followups", str(f))
