@@ -40,8 +40,9 @@ def toasts(app) -> list[str]:
     return [n.message for n in app._notifications]
 
 
-async def close_unable(pilot, fid: int) -> None:
-    """From the patient's Follow-ups tab: d, reason "moved", no new attempt, save."""
+async def close_unable(pilot, fid: int, outcome: str = "") -> None:
+    """From the patient's Follow-ups tab: d, reason "moved", the outcome ("": no new
+    attempt), save."""
     app = pilot.app
     table = app.screen.query_one("#followups")
     table.move_cursor(row=table.get_row_index(str(fid)))
@@ -49,7 +50,7 @@ async def close_unable(pilot, fid: int) -> None:
     await until(pilot, lambda: app.screen.__class__.__name__ == "CompleteFollowUpForm")
     form = app.screen
     form.query_one("#f-unable_reason").value = "moved"
-    form.query_one("#f-outcome").value = ""  # no new attempt
+    form.query_one("#f-outcome").value = outcome
     await pilot.pause()
     await pilot.press("ctrl+s")
     await until(pilot, lambda: app.screen.id == "patient" and toasts(app))
@@ -58,7 +59,7 @@ async def close_unable(pilot, fid: int) -> None:
 
 @sync
 async def test_closing_as_unable_to_reach_from_the_followups_tab(make_app, calls, read):
-    from caseload.services import followups
+    from caseload.services import contacts, followups
 
     app = make_app
     async with app.run_test(size=(80, 24)) as pilot:
@@ -75,11 +76,19 @@ async def test_closing_as_unable_to_reach_from_the_followups_tab(make_app, calls
             f"follow-up {calls[1]} has 1 failed attempt; closing it as unable to reach "
             "takes 3 ([followups] attempts_before_unable)"
         ]
+        app._notifications.clear()
+        # A new attempt given with it is recorded (it happened), and the call stays open.
+        await close_unable(pilot, calls[1], "no_answer")
+        assert [" ".join(t.split()) for t in toasts(app)] == [
+            "Attempt recorded (2 of 3 failed); closing it as unable to reach takes 3"
+        ]
     with read() as s:
         done, still = (followups.get(s, fid) for fid in calls)
+        attempts = contacts.list_contacts(s, "P-1")
     assert (done["status"], done["unable_reason"], done["completed_contact_id"]) == (
         "done",
         "moved",
         None,
     )
     assert (still["status"], still["unable_reason"]) == ("open", None)
+    assert sum(c["followup_id"] == calls[1] for c in attempts) == 2
