@@ -181,3 +181,63 @@ def test_export_all_needs_a_folder(cli):
     r = cli("export", "all")
     assert r.exit_code == 2
     assert r.stderr == "caseload: export all needs --output DIR (one file per kind goes there)\n"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_unable_to_reach_survives_export_and_import(cli, tmp_path, fmt):
+    """A follow-up closed as unable to reach goes out with its reason and comes back as
+    unable to reach (not completed), so the report counts it the same in both stores."""
+    seed(cli)
+    added = cli.ok("followups", "add", "P-2", "--title", "Call back", "--due", "today")
+    fid = added.stderr.split()[2]  # "Added follow-up N for patient …"
+    for _ in range(2):
+        cli.ok("contacts", "log", "P-2", "--method", "phone", "--outcome", "no_answer",
+               "--followup", fid)  # fmt: skip
+    cli.ok("followups", "done", fid, "--unable-to-reach", "phone not working",
+           "--outcome", "wrong_number")  # fmt: skip
+    listed = json.loads(cli.ok("followups", "list", "--status", "all", "-f", "json").stdout)
+    assert [f["unable_reason"] for f in listed if str(f["id"]) == fid] == ["phone_not_working"]
+    out = tmp_path / f"followups.{fmt}"
+    cli.ok("export", "followups", "--format", fmt, "--output", str(out))
+    if fmt == "csv":
+        assert "unable_reason" in out.read_text(encoding="utf-8").splitlines()[0].split(",")
+    other = fresh(tmp_path)
+    cli.ok("export", "patients", "--format", fmt, "--output", str(tmp_path / f"p.{fmt}"))
+    other.ok("import", "patients", str(tmp_path / f"p.{fmt}"))
+    other.ok("import", "followups", str(out))
+    back = json.loads(other.ok("followups", "list", "--status", "all", "-f", "json").stdout)
+    assert [f["unable_reason"] for f in back if f["title"] == "Call back"] == ["phone_not_working"]
+
+    def unable(c):
+        report = json.loads(c.ok("report", "--format", "json").stdout)
+        return [
+            (f["numerator"], f["denominator"])
+            for m in report["measures"]
+            for f in m["figures"]
+            if "unable" in f["key"]
+        ]
+
+    assert unable(other) == unable(cli) != []
+    assert unable(cli)[0][0] == 1
+
+
+def test_import_reads_unable_reason_labels_and_refuses_others(cli, tmp_path):
+    seed(cli)
+    f = tmp_path / "f.csv"
+    f.write_text(
+        "patient_external_id,title,due_on,status,completed_at,unable_reason\n"
+        "P-1,Call A,2030-01-05,done,2025-01-06T10:00,No answer after repeated calls\n"
+        "P-1,Call B,2030-01-06,done,2025-01-06T10:00,bored\n"
+        "P-1,Call C,2030-01-07,open,,moved\n",
+        encoding="utf-8",
+    )
+    r = cli("import", "followups", str(f))
+    assert r.exit_code == 1
+    assert "row 3, column unable_reason: must be one of no_answer_after_repeated_calls" in r.stderr
+    assert "row 4, column unable_reason: needs status done" in r.stderr
+    assert cli.ok("followups", "list", "--status", "all", "-f", "json").stdout.count("Call") == 1
+    f.write_text(f.read_text(encoding="utf-8").splitlines()[0] + "\n"
+                 + f.read_text(encoding="utf-8").splitlines()[1] + "\n", encoding="utf-8")  # fmt: skip
+    cli.ok("import", "followups", str(f))
+    rows = json.loads(cli.ok("followups", "list", "--status", "done", "-f", "json").stdout)
+    assert [r["unable_reason"] for r in rows] == ["no_answer_after_repeated_calls"]

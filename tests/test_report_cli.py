@@ -240,6 +240,44 @@ def test_unable_to_reach_usage_errors(cli):
     assert "reached cannot go with --unable-to-reach" in reached.stderr
 
 
+def test_unable_to_reach_too_soon_keeps_the_attempt_it_logged(cli):
+    """The attempt given with --outcome happened: it is recorded and counts even when it
+    is too soon to close; the command says so and exits 1 (the follow-up stays open)."""
+    fid = _followup(cli)
+    result = cli(
+        "followups", "done", fid, "--unable-to-reach", "moved", "--outcome", "no_answer",
+        "--note", "rang twice",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    contact = json.loads(cli.ok("contacts", "list", "P-9", "-f", "json").stdout)
+    assert [(c["outcome"], c["note"], str(c["followup_id"])) for c in contact] == [
+        ("no_answer", "rang twice", fid)
+    ]
+    assert result.stderr == (
+        f"caseload: recorded contact {contact[0]['id']}, failed attempt 1 of 3; follow-up "
+        f"{fid} stays open: closing it as unable to reach takes 3 ([followups] "
+        "attempts_before_unable)\n"
+    )
+    shown = json.loads(cli.ok("followups", "show", fid, "-f", "json").stdout)
+    assert (shown["status"], shown["unable_reason"]) == ("open", None)
+
+
+def test_unable_to_reach_keeps_a_note_without_an_attempt_on_the_followup(cli):
+    fid = _followup(cli)
+    for _ in range(3):
+        cli.ok("contacts", "log", "P-9", "--method", "phone", "--outcome", "no_answer",
+               "--followup", fid)  # fmt: skip
+    cli.ok("followups", "done", fid, "--unable-to-reach", "moved", "--note", "left the area")
+    shown = json.loads(cli.ok("followups", "show", fid, "-f", "json").stdout)
+    assert (shown["status"], shown["unable_reason"], shown["notes"]) == (
+        "done",
+        "moved",
+        "left the area",
+    )
+    # No contact was made up for it: still the three attempts.
+    assert len(json.loads(cli.ok("contacts", "list", "P-9", "-f", "json").stdout)) == 3
+
+
 def test_attempts_before_unable_from_config(cli, tmp_path):
     cfg = tmp_path / "c.toml"
     cfg.write_text("[followups]\nattempts_before_unable = 1\n", encoding="utf-8")

@@ -337,6 +337,71 @@ def test_complete_form_shows_the_followup_and_defaults_from_its_kind():
     ]
 
 
+CALL = {**WEEKLY, "id": 8, "title": "Call back", "kind": "call", "rrule": None}
+
+
+def test_complete_form_closes_a_call_as_unable_to_reach_with_its_last_attempt():
+    seen = {}
+
+    async def steps(pilot, form):
+        seen["reasons"] = [str(o[0]) for o in form.query_one("#f-unable_reason", Select)._options]
+        await fill(pilot, form, unable_reason="phone_not_working", outcome="wrong_number")
+        seen["info"] = info(form)
+        await pilot.press("ctrl+s")
+
+    app = drive(CompleteFollowUpForm(CALL, now=NOW), steps)
+    assert seen["reasons"] == ["no", "no answer after repeated calls", "phone not working",
+                               "moved", "declined", "deceased", "other"]  # fmt: skip
+    assert seen["info"] == (
+        "Logs this attempt, then closes it as unable to reach if enough have failed."
+    )
+    assert app.results == [
+        {
+            "followup_id": 8,
+            "unable_reason": "phone_not_working",
+            "last_attempt": {"outcome": "wrong_number", "method": "phone"},
+            "note": None,
+            "at": NOW,
+        }
+    ]
+
+
+def test_complete_form_unable_to_reach_without_a_new_attempt_and_its_errors():
+    seen = {}
+
+    async def steps(pilot, form):
+        await fill(pilot, form, unable_reason="moved")  # the outcome is still "reached"
+        await pilot.press("ctrl+s")
+        seen["reached"] = error(form, "outcome")
+        await fill(pilot, form, unable_reason="", outcome="")
+        seen["nothing"] = error(form, "outcome")
+        await pilot.press("ctrl+s")
+        await fill(pilot, form, unable_reason="moved")
+        seen["info"] = info(form)
+        await pilot.press("ctrl+s")
+
+    app = drive(CompleteFollowUpForm(CALL, now=NOW), steps)
+    assert seen["reached"] == (
+        "reached cannot close it as unable to reach: choose the last attempt's outcome, "
+        "or no new attempt"
+    )
+    assert seen["nothing"] == "choose what came of the contact"
+    assert seen["info"] == "Closes it as unable to reach after the failed attempts logged."
+    assert app.results == [
+        {"followup_id": 8, "unable_reason": "moved", "last_attempt": None, "note": None, "at": NOW}
+    ]
+
+
+def test_complete_form_offers_unable_to_reach_for_calls_only():
+    seen = {}
+
+    async def steps(pilot, form):
+        seen["fields"] = [f.key for f in form.form_fields]
+
+    drive(CompleteFollowUpForm(WEEKLY, now=NOW), steps)
+    assert "unable_reason" not in seen["fields"] and "outcome" in seen["fields"]
+
+
 def test_complete_form_refuses_a_followup_that_is_done():
     seen = {}
 

@@ -56,6 +56,7 @@ COLUMNS = [
     "completed_contact_id",
     "notes",
     "cancelled_reason",
+    "unable_reason",
 ]
 # `--format table` (io/tables.py): the title takes the width left; at 80 columns
 # and less, repeats goes first, then pri, then status (docs/cli.md).
@@ -249,7 +250,9 @@ def done(
 
 
 def _done_unable(ctx, followup_id, unable, outcome, method, note, at, no_contact) -> None:
-    """`done --unable-to-reach`: log the last attempt if one is given, then close it."""
+    """`done --unable-to-reach`: parse, ``attempts.close_unable`` (the TUI's form calls it
+    too), say what happened; too few attempts with one logged here is exit 1 after it
+    is recorded (it happened)."""
     if no_contact is not None:
         raise typer.BadParameter("cannot go with --unable-to-reach", param_hint="'--no-contact'")
     if outcome is ContactOutcome.reached:
@@ -258,22 +261,21 @@ def _done_unable(ctx, followup_id, unable, outcome, method, note, at, no_contact
             param_hint="'--outcome'",
         )
     when = parse_when_option(at, "at")
-    from caseload.services import attempts, contacts, followups
+    from caseload.errors import Invalid
+    from caseload.services import attempts
 
+    last = None
+    if outcome is not None or method is not None:
+        last = {"outcome": outcome and outcome.value, "method": method and method.value}
     with state(ctx).session(write=True) as s:
-        if outcome is not None or method is not None:
-            f = followups.get_row(s, followup_id)
-            contacts.log(
-                s,
-                followups._external_id(s, f.patient_id),
-                method=(method or ContactMethod.phone).value,
-                outcome=(outcome or ContactOutcome.no_answer).value,
-                at=when,
-                note=note,
-                followup_id=followup_id,
-            )
         f = attempts.close_unable(
-            s, followup_id, unable.value, needed=state(ctx).config().attempts_before_unable, at=when
+            s, followup_id, unable.value, last_attempt=last, note=note,
+            needed=state(ctx).config().attempts_before_unable, at=when,
+        )  # fmt: skip
+    if not f["closed"]:
+        raise Invalid(
+            f"recorded contact {f['contact_id']}, failed attempt {f['attempts']} of "
+            f"{f['needed']}; follow-up {followup_id} stays open: {attempts.too_few(f['needed'])}"
         )
     say(
         f"Closed follow-up {followup_id} as unable to reach after {plural(f['attempts'], 'attempt')}."

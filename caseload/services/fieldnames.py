@@ -23,7 +23,7 @@ CONTACT_FIELDS = (
 FOLLOWUP_FIELDS = (
     "id", "patient_external_id", "title", "kind", "due_on", "status", "priority", "rrule",
     "from_completion", "window_before", "window_after", "series_id", "completed_at",
-    "completed_contact_id", "notes", "cancelled_reason",
+    "completed_contact_id", "notes", "cancelled_reason", "unable_reason",
 )  # fmt: skip
 TAG_FIELDS = ("programs", "conditions", "social_needs")
 BOOL_FIELDS = ("may_call", "may_text", "may_email", "may_voicemail")

@@ -209,8 +209,15 @@ class Store:
         return self._write(followups.add, **values)
 
     def complete_followup(self, values: dict) -> dict:
-        from caseload.services import followups
+        """The completion form's values; with ``unable_reason`` the CLI's close-as-unable
+        workflow (``attempts.close_unable``), counting the configured attempts."""
+        from caseload.services import attempts, followups
 
+        values = dict(values)
+        if values.get("unable_reason"):
+            needed = getattr(self.config, "attempts_before_unable", attempts.DEFAULT_NEEDED)
+            return self._write(attempts.close_unable, values.pop("followup_id"),
+                               values.pop("unable_reason"), needed=needed, **values)  # fmt: skip
         return self._write(followups.complete, **values)
 
     def record_discharge(self, values: dict) -> dict:

@@ -18,6 +18,7 @@ from caseload.enums import (
     FollowUpStatus,
     PatientStatus,
     Risk,
+    UnableReason,
 )
 from caseload.io.fields import BOOL_FIELDS, DATE_FIELDS, TAG_FIELDS, Mapping
 from caseload.io.validate import (
@@ -73,6 +74,8 @@ def converters(kind: str, opts: Options) -> dict[str, Callable]:
             "from_completion": bool_conv(opts),
             "completed_at": when_conv(opts, past=True),
             "rrule": rrule_conv(opts),
+            # Codes or labels ("phone not working"), as `done --unable-to-reach` takes them.
+            "unable_reason": choice(opts, UnableReason),
         }
     if kind == "careteam":
         return {

@@ -124,7 +124,22 @@ class FollowUpWriter(_RowWriter):
     columns = (
         "title", "kind", "due_on", "window_before", "window_after", "priority", "rrule",
         "from_completion", "status", "completed_at", "cancelled_reason", "notes",
+        "unable_reason",
     )  # fmt: skip
+
+    def resolve(self, good: list, bad: list) -> list:
+        """An ``unable_reason`` belongs to a done follow-up only (the report counts those)."""
+        if "unable_reason" in self.at:
+            at, st = self.at["unable_reason"], self.at.get("status")
+            header = self.checker.header_of("unable_reason")
+            kept = []
+            for n, values, cells in good:
+                if values[at] is not None and (st is None or values[st] != "done"):
+                    reject(bad, self.report, n, cells, header, "needs status done")
+                else:
+                    kept.append((n, values, cells))
+            good = kept
+        return super().resolve(good, bad)
 
     def write(self, good: list, progress) -> None:
         before = self.conn.execute("SELECT coalesce(max(id), 0) FROM followup").fetchone()[0]

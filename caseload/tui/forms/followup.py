@@ -6,7 +6,14 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from caseload.enums import ContactMethod, ContactOutcome, FollowUpKind, FollowUpStatus
+from caseload.enums import (
+    ContactMethod,
+    ContactOutcome,
+    FollowUpKind,
+    FollowUpStatus,
+    UnableReason,
+)
+from caseload.labels import label
 from caseload.services.schedule import DEFAULT_METHOD, RRULE_PRESETS
 from caseload.tui.forms.base import FormScreen, PatientFormScreen
 from caseload.tui.forms.fields import (
@@ -29,6 +36,10 @@ RECURRENCE = (
     ("quarterly", RRULE_PRESETS["quarterly"]),
 )
 PRIORITIES = (("1 urgent", 1), ("2 high", 2), ("3 normal", 3), ("4 low", 4))
+# The kinds whose completion form offers "Unable to reach": the ones made of attempts.
+UNABLE_KINDS = (FollowUpKind.call.value, FollowUpKind.transition_call.value)
+# With "Unable to reach", the Outcome may say no attempt is being logged now.
+NO_NEW_ATTEMPT = ("no new attempt", "")
 
 
 def _due_hint(today) -> Any:
@@ -126,26 +137,56 @@ class CompleteFollowUpForm(FormScreen):
             return f"This follow-up is {status} already."
         return ""
 
+    def _unable(self) -> bool:
+        return str(self.followup.get("kind")) in UNABLE_KINDS
+
     def fields(self) -> Sequence[Field]:
         method = DEFAULT_METHOD.get(str(self.followup.get("kind")), ContactMethod.phone.value)
-        return [
+        outcomes = choices(ContactOutcome) + ([NO_NEW_ATTEMPT] if self._unable() else [])
+        fields = [
             Field(
                 "outcome",
                 "Outcome",
                 kind="select",
-                options=choices(ContactOutcome),
+                options=outcomes,
                 value=ContactOutcome.reached.value,
             ),
             Field("method", "Method", kind="select", options=choices(ContactMethod), value=method),
             when_field(self._now),
             Field("note", "Note"),
         ]
+        if self._unable():
+            reasons = [("no", ""), *((label(r), r.value) for r in UnableReason)]
+            fields.append(Field("unable_reason", "Unable to reach", kind="select", options=reasons))
+        return fields
+
+    def check(self, values: Mapping[str, Any]) -> dict[str, str]:
+        unable, outcome = values.get("unable_reason"), values["outcome"]
+        if unable and outcome == ContactOutcome.reached.value:
+            return {"outcome": "reached cannot close it as unable to reach: choose the last "
+                    "attempt's outcome, or no new attempt"}  # fmt: skip
+        if not unable and outcome == NO_NEW_ATTEMPT[1]:
+            return {"outcome": "choose what came of the contact"}
+        return {}
+
+    def info(self, values: Mapping[str, Any], errors: Mapping[str, str]) -> str:
+        if not values.get("unable_reason"):
+            return ""
+        if values["outcome"] == NO_NEW_ATTEMPT[1]:
+            return "Closes it as unable to reach after the failed attempts logged."
+        return "Logs this attempt, then closes it as unable to reach if enough have failed."
 
     def result(self, values: Mapping[str, Any]) -> dict:
-        return {
+        """``followups.complete``'s arguments, or with a reason ``attempts.close_unable``'s."""
+        out = {
             "followup_id": self.followup.get("id"),
             "outcome": values["outcome"],
             "method": values["method"],
             "note": values["note"],
             "at": values["at"] or self._now(),
         }
+        if values.get("unable_reason"):
+            attempt = {"outcome": out.pop("outcome"), "method": out.pop("method")}
+            out["unable_reason"] = values["unable_reason"]
+            out["last_attempt"] = attempt if attempt["outcome"] else None
+        return out
