@@ -269,6 +269,14 @@ class Contact(SQLModel, table=True):
         Index("ix_contact_patient_at", "patient_id", "at"),
         # Recent contacts across the caseload (Today's panel, reports by period).
         Index("ix_contact_at", "at"),
+        # A month's care minutes per patient from the index alone (migration 0003).
+        Index(
+            "ix_contact_minutes",
+            "at",
+            "patient_id",
+            "duration_min",
+            sqlite_where=text("addendum_to IS NULL AND duration_min > 0"),
+        ),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from caseload.errors import CaseloadError
 
-HEAD = "0002"
-KNOWN = ("0001", "0002")
+HEAD = "0003"
+KNOWN = ("0001", "0002", "0003")
 
 
 def read_revision(dbapi_conn) -> str | None:

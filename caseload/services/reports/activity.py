@@ -147,14 +147,25 @@ def near_this_month(conn, today: date) -> tuple[int, int]:
     if left <= 0:
         return 0, 0
     lo, hi = month.utc_bounds()
+    # The month's minutes from the partial covering index alone (migration 0003); then
+    # only the patients near a threshold are looked up for their status.
     rows = conn.execute(
-        "SELECT total(c.duration_min) FROM contact c INDEXED BY ix_contact_at "
-        "JOIN patient p ON p.id = c.patient_id "
-        "WHERE c.at >= ? AND c.at < ? AND c.addendum_to IS NULL AND c.duration_min > 0 "
-        "AND p.status = 'active' GROUP BY c.patient_id",
+        "SELECT c.patient_id, total(c.duration_min) FROM contact c "
+        "INDEXED BY ix_contact_minutes WHERE c.at >= ? AND c.at < ? "
+        "AND c.addendum_to IS NULL AND c.duration_min > 0 GROUP BY c.patient_id",
         (lo, hi),
     ).fetchall()
-    return sum(near_threshold(int(total)) is not None for (total,) in rows), left
+    near = [pid for pid, total in rows if near_threshold(int(total)) is not None]
+    if not near:
+        return 0, left
+    import json
+
+    (active,) = conn.execute(
+        "SELECT count(*) FROM patient WHERE id IN (SELECT value FROM json_each(?)) "
+        "AND status = 'active'",
+        (json.dumps(near),),
+    ).fetchone()
+    return active, left
 
 
 def near_note(count: int, left: int) -> str:
