@@ -118,6 +118,9 @@ def _parse(data: dict, path: Path) -> Config:
     attempts = int(data.get("followups", {}).get("attempts_before_unable", 3))
     if attempts < 1:
         raise ValueError("[followups] attempts_before_unable must be 1 or more")
+    max_age = int(general.get("discharge_max_age_days", 30))
+    if max_age < 1:  # 0 or less would refuse every discharge a feed brings
+        raise ValueError("[caseload] discharge_max_age_days must be 1 or more")
     return Config(
         attempts_before_unable=attempts,
         due_overdue_days=overdue_days,
@@ -128,7 +131,7 @@ def _parse(data: dict, path: Path) -> Config:
         busy_timeout_ms=int(general.get("busy_timeout_ms", 10000)),
         holidays=tuple(str(d) for d in holidays),
         printouts=str(general.get("printouts", "")),
-        discharge_max_age_days=int(general.get("discharge_max_age_days", 30)),
+        discharge_max_age_days=max_age,
         windows=windows,
         reminders=Reminders(quiet_hours=str(data.get("reminders", {}).get("quiet_hours") or "")),
         smtp=_smtp(data.get("smtp", {})),

@@ -36,6 +36,9 @@ def test_values_are_read(tmp_path):
         ('[caseload]\nholidays = "2026-12-25"\n', "holidays must be a list"),
         ("[windows.visit]\nbefore = 61\n", "from 0 to 60"),
         ("[windows]\ncall = 3\n", "[windows.call] must be a table"),
+        ("[caseload]\ndischarge_max_age_days = 0\n", "discharge_max_age_days must be 1 or"),
+        ("[due]\noverdue_days = -1\n", "overdue_days must be 0 (all) or more"),
+        ("[followups]\nattempts_before_unable = 0\n", "attempts_before_unable must be 1"),
         ("[caseload\n", "could not be read"),
     ],
 )
