@@ -92,6 +92,12 @@ def test_folder_usage_errors_and_a_quiet_empty_run(cli, tmp_path):
     assert r.exit_code == 2 and "a FILE or --from-folder DIR (one of them)" in r.stderr
     r = cli("import", "discharges", "--from-folder", str(tmp_path), "--dry-run")
     assert r.exit_code == 2 and "no --dry-run/--skip-invalid" in r.stderr
+    # The options that shape a record import would be ignored by a feed: refused, not dropped.
+    r = cli("import", "discharges", str(tmp_path / "x.hl7"), "--map", "A=b", "--dayfirst")
+    assert r.exit_code == 2
+    assert "--map, --dayfirst: not for discharges (their format is detected" in r.stderr
+    r = cli("import", "discharges", str(tmp_path / "x.hl7"), "--on-conflict", "skip")
+    assert r.exit_code == 2 and "--on-conflict: not for discharges" in r.stderr
 
 
 def test_the_cron_line_is_documented():

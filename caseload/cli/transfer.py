@@ -78,6 +78,8 @@ def import_(
     if kind is ImportKind.discharges:
         from caseload.cli import discharges
 
+        _only_record_options(fmt, sheet, maps, nulls, dayfirst, monthfirst, on_conflict)
+
         return discharges.run(
             ctx, file, folder=folder, add_unknown=add_unknown, allow_old=allow_old,
             skip_invalid=skip_invalid, rejects=rejects, dry_run=dry_run, progress=_progress,
@@ -98,6 +100,30 @@ def import_(
         say(line)
     if report.failed and not skip_invalid:
         raise typer.Exit(1)
+
+
+def _only_record_options(fmt, sheet, maps, nulls, dayfirst, monthfirst, on_conflict) -> None:
+    """Discharge feeds detect their format and map their own fields: the options that shape
+    a record import would be silently ignored there, so they are refused (exit 2)."""
+    given = [
+        name
+        for name, used in (
+            ("--format", fmt is not InFormat.auto),
+            ("--sheet", sheet is not None),
+            ("--map", bool(maps)),
+            ("--null", bool(nulls)),
+            ("--dayfirst", dayfirst),
+            ("--monthfirst", monthfirst),
+            ("--on-conflict", on_conflict is not Conflict.update),
+        )
+        if used
+    ]
+    if given:
+        raise typer.BadParameter(
+            f"{', '.join(given)}: not for discharges (their format is detected, their "
+            "fields mapped as docs/import-export.md says)",
+            param_hint=f"'{given[0]}'",
+        )
 
 
 def _settings(kind, fmt, sheet, maps, nulls, dayfirst, monthfirst, on_conflict, **flags):
