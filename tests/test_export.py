@@ -219,6 +219,13 @@ def test_unable_to_reach_survives_export_and_import(cli, tmp_path, fmt):
 
     assert unable(other) == unable(cli) != []
     assert unable(cli)[0][0] == 1
+    # FHIR says it too: the Task's statusReason (valid R4).
+    from fhir.resources.R4B.bundle import Bundle
+
+    bundle = json.loads(cli.ok("export", "followups", "--format", "fhir").stdout)
+    Bundle.model_validate(bundle)
+    reasons = [e["resource"].get("statusReason", {}).get("text") for e in bundle["entry"]]
+    assert reasons.count("unable to reach: phone not working") == 1
 
 
 def test_import_reads_unable_reason_labels_and_refuses_others(cli, tmp_path):

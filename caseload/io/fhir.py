@@ -179,6 +179,11 @@ def _task(f: dict) -> dict:
         "for": _ref(f["patient_external_id"]),
         "executionPeriod": {"end": _iso(f["due_on"])},
     }
+    if f.get("unable_reason"):  # closed as unable to reach: Task.statusReason says why
+        t["statusReason"] = {
+            "coding": [{"system": EXT + "unable-reason", "code": f["unable_reason"]}],
+            "text": "unable to reach: " + f["unable_reason"].replace("_", " "),
+        }
     if f.get("notes"):
         t["note"] = [{"text": f["notes"]}]
     return t
