@@ -79,3 +79,20 @@ async def test_today_says_how_many_are_near(minutes):
 
         await until(pilot, lambda: app.screen.id == "today" and "near" in counts())
         assert counts() == "Overdue 0 · Due today 0 · Coming up 0 · 2 near a minutes threshold"
+
+
+def test_the_report_counts_the_same_patients_as_the_due_line(minutes, engine):
+    """The due line points at `caseload report --detail`: both count active patients only
+    (D-4, near 20 minutes but discharged, is in neither)."""
+    from caseload.services import reports
+    from caseload.services.reports.activity import near_this_month
+    from caseload.store.engine import session
+
+    with session(engine) as s:
+        conn = s.connection().connection.dbapi_connection
+        rep = reports.build(conn, reports.Period.month(2026, 11), today=DAY, detail=True)
+        count, _left = near_this_month(conn, DAY)
+    [fig] = [f for m in rep.measures for f in m.figures if f.key == "near_threshold"]
+    assert (fig.numerator, count) == (2, 2)
+    assert fig.label == "Within 5 minutes of a threshold, 14 days left this month"
+    assert sorted(row["result"] for row in fig.detail) == ["near", "near"]

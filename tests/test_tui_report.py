@@ -92,3 +92,16 @@ async def test_patient_screen_shows_attempts(make_app, write):
         table = app.screen.query_one("#followups")
         row = table.get_row(str(f["id"]))
         assert str(row[2]) == "call: Check in (attempt 3 of 3)"
+
+
+@sync
+async def test_the_first_report_is_laid_out_for_its_box_at_any_size(make_app):
+    """Built once the box has its size: at 120x40 the paper's 80 columns, never the 40 a box
+    not yet laid out would give."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.screen.id == "today" and app.screen.items)
+        await pilot.press("R")
+        await until(pilot, lambda: app.screen.id == "report" and "Program report" in shown(app))
+        assert max(len(line) for line in shown(app).splitlines()) == 80
+        assert "=" * 80 in shown(app)

@@ -179,7 +179,9 @@ TABLE_LABELS = {
     "rrule": "repeats",
 }
 # Columns whose codes a table shows as words (CSV/JSON keep the codes).
-LABELLED = {"kind", "method", "outcome", "party", "status", "risk", "category", "setting"}
+LABELLED = {
+    "kind", "method", "outcome", "party", "status", "risk", "category", "setting", "unable_reason",
+}  # fmt: skip
 
 
 def table_cell(value: Any, column: str = "") -> str:

@@ -325,12 +325,14 @@ class CaseloadApp(App[None]):
 
 def _completed(result: Any) -> str:
     """The toast after completing a follow-up: the next one's date when it repeats."""
+    from caseload.labels import plural
+
     said = "Follow-up done"
     if isinstance(result, dict) and result.get("closed") is False:
         return (f"Attempt recorded ({result['attempts']} of {result['needed']} failed); "
                 f"closing it as unable to reach takes {result['needed']}")  # fmt: skip
     if isinstance(result, dict) and result.get("unable_reason"):
-        said = f"Closed as unable to reach after {result['attempts']} attempts"
+        said = f"Closed as unable to reach after {plural(result['attempts'], 'attempt')}"
     if isinstance(result, dict) and result.get("next"):
         said += f"; next one due {result['next']['due_on']}"
     return said

@@ -80,6 +80,10 @@ def contact_pass(conn, period: Period, today: date, cond: str) -> dict:
         bounds,
     ).fetchall()
     out = {"minutes": [], "reached": set(), "tries": 0, "reaches": 0, "last": {}, "ref": ref}
+    if (today.year, today.month) in months.months():  # the near-a-threshold figure's rule
+        out["inactive"] = frozenset(
+            pid for (pid,) in conn.execute("SELECT id FROM patient WHERE status <> 'active'")
+        )
     for pid, month, mins, reaches, tries, last in rows:
         if month is not None and mins > 0:
             out["minutes"].append((pid, month, int(mins)))
@@ -122,7 +126,7 @@ def minutes(data: dict, period: Period, today: date, detail: bool) -> Measure:
             m.figures.append(fig)
     months = _month_period(period).months()
     if (today.year, today.month) in months:
-        m.figures.append(_near(rows, today, detail))
+        m.figures.append(_near(rows, today, detail, data.get("inactive", frozenset())))
     if len(months) > 1:
         (y0, m0), (y1, m1) = months[0], months[-1]
         m.notes.append(
@@ -178,16 +182,18 @@ def near_note(count: int, left: int) -> str:
     )
 
 
-def _near(rows, today: date, detail: bool) -> Figure:
-    """This month only, while days are left in it: who could still cross a threshold."""
+def _near(rows, today: date, detail: bool, inactive=frozenset()) -> Figure:
+    """This month only, while days are left in it: which active patients could still cross a
+    threshold (the due list's and Today's warning counts the same: ``near_this_month``)."""
     ym = today.strftime("%Y-%m")
     left = (Period.month(today.year, today.month).end - today).days
-    label = f"Within {NEAR_MINUTES} minutes of a threshold, {left} day(s) left this month"
+    days = f"{left} day{'' if left == 1 else 's'}"
+    label = f"Within {NEAR_MINUTES} minutes of a threshold, {days} left this month"
     fig = Figure("near_threshold", label, 0, 0)
     if left <= 0:
         return fig
     for pid, month, total in rows:
-        if month != ym:
+        if month != ym or pid in inactive:
             continue
         fig.denominator += 1
         t = near_threshold(total)

@@ -80,7 +80,8 @@ class ReportScreen(CaseloadScreen):
     def on_mount(self) -> None:
         self.year = self.year or self.day.year
         self.month = self.month or self.day.month
-        self.refresh_report()
+        # After the first layout, so the text is built for the box's real width.
+        self.call_after_refresh(self.refresh_report)
 
     def refresh_report(self) -> None:
         first = date(self.year, self.month, 1)
@@ -93,8 +94,8 @@ class ReportScreen(CaseloadScreen):
         """The columns the text has on screen (the paper's 80 when they fit): lines as wide as
         the paper would wrap inside a narrower box, breaking every figure's row in two."""
         box = self.query_one("#report-box", VerticalScroll)
-        room = box.size.width - box.styles.scrollbar_size_vertical or self.app.size.width - 2
-        return max(40, min(80, room))
+        width = box.size.width or self.app.size.width  # 0 until the box is laid out
+        return max(40, min(80, width - box.styles.scrollbar_size_vertical))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="report")
     def load_report(
