@@ -14,6 +14,7 @@ import random
 from datetime import timedelta
 
 from caseload.demo import pools as P
+from caseload.demo.followups import transition_row
 from caseload.demo.rows import CREATED_BY, NULL
 from caseload.services.schedule import add_business_days, transition_followups
 
@@ -59,25 +60,8 @@ def history(b, p: dict, rows: dict) -> None:
     off = -(8 + int(b.r() * 112))
     on = b.today + timedelta(days=off)
     setting = "emergency" if b.r() < EMERGENCY else "inpatient"
-    tid = b.next_id("transition")
     created = b.stamp(off + (1 if b.r() < 0.8 else 4))  # a few are recorded late
-    rows["transition"].append(
-        (
-            tid,
-            p["id"],
-            b.day(off),
-            b.one(P.FACILITIES),
-            b.one(P.ADMIT_REASONS),
-            created,
-            setting,
-            "discharged",
-            NULL,
-            NULL,
-            "manual",
-            NULL,
-            NULL,
-        )
-    )
+    tid = transition_row(b, p, rows, off, created, setting)
     for planned in transition_followups(on, p["risk"], setting):
         fid = b.next_id("followup")
         due = (planned.due_on - b.today).days

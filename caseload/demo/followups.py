@@ -106,28 +106,22 @@ def followups(b, p: dict, rows: dict) -> None:
     b.ids["followup"], b.ids["contact"] = fid, cid
 
 
+def transition_row(b, p: dict, rows: dict, off: int, created: str, setting: str) -> int:
+    """A discharged transition ``off`` days from today (facility and reason drawn from the
+    pools, in that order); returns its id. Shared with demo.discharges' past ones."""
+    tid = b.next_id("transition")
+    rows["transition"].append(
+        (tid, p["id"], b.day(off), b.one(P.FACILITIES), b.one(P.ADMIT_REASONS), created,
+         setting, "discharged", NULL, NULL, "manual", NULL, NULL)
+    )  # fmt: skip
+    return tid
+
+
 def transition(b, p: dict, rows: dict) -> None:
     """A discharge 1-5 days ago and its two standard follow-ups (SPEC: transitions of care)."""
     off = -(1 + int(b.r() * 5))
-    tid = b.next_id("transition")
     created = b.stamp(off)
-    rows["transition"].append(
-        (
-            tid,
-            p["id"],
-            b.day(off),
-            b.one(P.FACILITIES),
-            b.one(P.ADMIT_REASONS),
-            created,
-            "inpatient",
-            "discharged",
-            NULL,
-            NULL,
-            "manual",
-            NULL,
-            NULL,
-        )
-    )
+    tid = transition_row(b, p, rows, off, created, "inpatient")
     # The follow-ups the real rule makes for this discharge (SPEC: transitions of care),
     # so the demo's dates, kinds, titles and priorities never drift from the CLI's.
     discharged = b.today + timedelta(days=off)
