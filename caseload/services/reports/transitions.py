@@ -196,12 +196,8 @@ def _count_visit(x: Discharge, fig: Figure, today: date, detail: bool) -> None:
         ),
         None,
     )
-    if seen is None and deadline >= today:
-        result, why = "pending", f"window open to {deadline.isoformat()}"
-    else:
-        fig.denominator += 1
-        fig.numerator += seen is not None
-        result = "met" if seen else "not met"
+    result, why = _tally(fig, seen, deadline, today)
+    if result != "pending":
         why = (
             f"visit ({seen[1].replace('_', ' ')}) on {seen[0].isoformat()}"
             if seen
@@ -243,12 +239,8 @@ def _count_after(x: Discharge, days: int, fig: Figure, today: date, detail: bool
     first = x.on + timedelta(days=0 if x.setting == "emergency" else 1)
     last = x.on + timedelta(days=days)
     seen = next((c for c in x.contacts if first <= c[0] <= last and _interactive(c)), None)
-    if seen is None and last >= today:
-        result, why = "pending", f"window open to {last.isoformat()}"
-    else:
-        fig.denominator += 1
-        fig.numerator += seen is not None
-        result = "met" if seen else "not met"
+    result, why = _tally(fig, seen, last, today)
+    if result != "pending":
         why = (
             f"reached ({seen[2]}) on {seen[0].isoformat()}"
             if seen
@@ -256,3 +248,13 @@ def _count_after(x: Discharge, days: int, fig: Figure, today: date, detail: bool
         )
     if detail:
         fig.detail.append(entry(x.patient_id, x.item, result, why))
+
+
+def _tally(fig: Figure, seen, last: date, today: date) -> tuple[str, str]:
+    """A window's standing: pending while it is open and not met (left out of the
+    denominator), else counted, met or not. The caller words why it was met or not."""
+    if seen is None and last >= today:
+        return "pending", f"window open to {last.isoformat()}"
+    fig.denominator += 1
+    fig.numerator += seen is not None
+    return ("met" if seen else "not met"), ""
