@@ -44,8 +44,7 @@ def test_files_go_to_done_or_failed_and_fresh_ones_wait(cli, tmp_path):
     assert r.stderr.splitlines() == [
         "a.hl7: imported discharges (hl7): created 1, updated 0, unchanged 0, skipped 0, failed 0",
         f"b.hl7: failed, moved to {box}/failed/b.hl7 (see b.hl7.reason.txt)",
-        f"2 file(s) in {box}: 1 done, 1 failed, 1 left for the next run (changed in the last "
-        "minute)",
+        f"2 files in {box}: 1 done, 1 failed, 1 left for the next run (changed in the last minute)",
     ]
     assert names(box / "done") == ["a.hl7"]
     assert names(box / "failed") == ["b.hl7", "b.hl7.reason.txt"]
@@ -58,7 +57,7 @@ def test_files_go_to_done_or_failed_and_fresh_ones_wait(cli, tmp_path):
     # The next run: the settled file goes in; nothing done is read again.
     os.utime(box / "d.hl7", (OLD, OLD))
     r = cli.ok("import", "discharges", "--from-folder", str(box))
-    assert r.stderr.splitlines()[-1] == f"1 file(s) in {box}: 1 done, 0 failed"
+    assert r.stderr.splitlines()[-1] == f"1 file in {box}: 1 done, 0 failed"
     assert names(box / "done") == ["a.hl7", "d.hl7"] and count(cli) == 2
     # The HIE sends a.hl7 again: a new file, the same visit: nothing changes.
     drop(box, "a.hl7", msg("A03"))

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from caseload.errors import CaseloadError, Invalid
+from caseload.labels import plural
 
 LOCK = ".caseload-import.lock"
 _PARTIAL = (".part", ".partial", ".tmp", ".filepart")
@@ -87,7 +88,7 @@ def run(folder: Path, import_one, say) -> int:
             failed += _one(folder, path, import_one, say)
         later = f", {len(fresh)} left for the next run (changed in the last minute)"
         say(
-            f"{len(files)} file(s) in {folder}: {len(files) - failed} done, {failed} failed"
+            f"{plural(len(files), 'file')} in {folder}: {len(files) - failed} done, {failed} failed"
             + (later if fresh else "")
         )
         return failed

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from caseload.labels import plural
 from caseload.services import schedule
 from caseload.services.reports.common import (
     FACE_TO_FACE,
@@ -159,7 +160,10 @@ def tcm(discharges: list[Discharge], today: date, holidays: frozenset[date], det
         )
     )
     if pending:
-        m.notes.append(f"{pending} discharge(s) pending: their 2-business-day window is open")
+        m.notes.append(
+            f"{plural(pending, 'discharge')} pending: "
+            f"{'their' if pending != 1 else 'its'} 2-business-day window is open"
+        )
     return m
 
 
@@ -178,7 +182,7 @@ def _count_tcm(x, reach, tries, deadline, late, figs, detail) -> None:
         why = f"reached ({reach[2]}, {reach[1].replace('_', ' ')}) on {reach[0].isoformat()}"
         contact.detail.append(entry(x.patient_id, x.item, "met", why + late))
     else:
-        why = f"not reached by {deadline.isoformat()}; {tries} attempt(s)"
+        why = f"not reached by {deadline.isoformat()}; {plural(tries, 'attempt')}"
         contact.detail.append(entry(x.patient_id, x.item, "not met", why + late))
         attempts.detail.append(
             entry(x.patient_id, x.item, "met" if tries >= 2 else "not met", why + late)
