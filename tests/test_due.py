@@ -141,7 +141,7 @@ def test_days_looks_ahead(caseload):
 
 
 def test_text_is_a_printout_within_80_columns(caseload):
-    from caseload.io.duelist import cells
+    from caseload.io.tables import cells
 
     out = due(caseload, "--format", "text", "--days", "14").stdout
     lines = out.splitlines()

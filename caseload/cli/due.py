@@ -43,6 +43,26 @@ def due(
     st = state(ctx)
     day = parse_date_option(on, "date") or date.today()
     cfg = st.config()
+    helper = _helper(st, cfg) if fmt.value in writer.FAST else None
+    try:
+        _produce(st, day, days, fmt, redacted, output, overdue_days, cfg, helper)
+    finally:
+        if helper is not None:
+            helper.close()
+
+
+def _helper(st, cfg):
+    """A second process for half the list (io.duehelper), forked before the store opens."""
+    from caseload.io.duehelper import Helper
+    from caseload.store.connect import connect
+
+    key = st.key()  # resolved (and prompted for) once, before the fork
+    return Helper.start(lambda: connect(st.db, key, busy_timeout_ms=cfg.busy_timeout_ms))
+
+
+def _produce(st, day, days, fmt, redacted, output, overdue_days, cfg, helper) -> None:
+    from caseload.io import dueprint as writer
+
     writer.produce(
         st.raw(),
         day,
@@ -56,6 +76,7 @@ def due(
         overdue_days=cfg.due_overdue_days if overdue_days is None else overdue_days,
         note=lambda line: typer.echo(line, err=True),
         attempts_needed=cfg.attempts_before_unable,
+        helper=helper,
     )
 
 

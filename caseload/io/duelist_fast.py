@@ -2,99 +2,127 @@
 
 JSON objects and CSV lines are built by SQLite itself (``json_object``, string
 concatenation), so Python only joins finished lines: a 70k-item list costs no
-per-item Python. The text printout's lines are built in SQL too when a row is
-plain printable ASCII and fits (nearly every row); any other row goes through
-the long-hand writer in io.duelist, so wide characters, ellipses and wrapping
-are exactly as before. tests/test_due_sql.py holds both paths to the same bytes.
+per-item Python work beyond a sort of finished strings. The printout's item
+blocks are built in SQL too when a row is plain text that fits (nearly every
+row); any other row goes through the long hand (io.duetext), so wide characters,
+ellipses and wrapping are exactly as before. tests/test_due_sql.py holds both
+paths to the same bytes.
+
+Each item carries its place in the list as one string (``KEY``), so a list can be
+built in parts, by patient id, on separate connections (a second process on a
+two-core machine: io.duehelper) and merged by a sort of already-sorted runs.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
+from bisect import bisect_left
 from datetime import date
+from operator import itemgetter
 from typing import TextIO
 
+from caseload.io import duetext
+from caseload.io.duelist import CSV_KEYS
 from caseload.io.formats import FORMULA
 from caseload.services import duelist_sql
 
 RANKS = ("overdue", "due", "upcoming")
 STATUS_SQL = "CASE rank WHEN 0 THEN 'overdue' WHEN 1 THEN 'due' ELSE 'upcoming' END"
+FORMATS = ("json", "csv", "text")
+# An item's place in the list as one fixed-width string: rank, score descending, due date,
+# id (duelist_sql.ORDER). Sorting these sorts the items, so parts merge by a plain sort.
+KEY = "printf('%d%07d%s%020d', rank, 5000000 - score, due_on, id)"
 
 
-def _rows(conn, select: str, day, days, overdue_days, windows, redacted, derived="") -> list:
-    """``select`` over the scored list, in list order. ``derived`` columns (``expr AS x``)
-    are computed once, in a level of their own, for a ``select`` that mentions them often."""
+def part(
+    conn, fmt: str, day: date, days: int, overdue_days=None, windows=None, *,
+    redacted: bool = False, part: int = 0, parts: int = 1, attempts_needed: int = 3,
+) -> list[tuple[str, str]]:  # fmt: skip
+    """The list's items as ``(key, text)`` in list order: a JSON object, a CSV line or a
+    printout block each. With ``parts`` > 1, only the items of patients whose id is
+    ``part`` modulo ``parts``: a share of the work for another process (io.duehelper)."""
+    select, derived = _SELECTS[fmt]()
     if redacted:
         duelist_sql.register_redaction(conn)
-    inner = duelist_sql.scored_sql(windows, redacted)
-    if derived:
-        inner = f"SELECT *, {derived} FROM ({inner}) LIMIT -1 OFFSET 0"
-    sql = f"SELECT rank, {select} FROM ({inner}) {duelist_sql.ORDER}"
-    return conn.execute(sql, duelist_sql.params(day, days, overdue_days)).fetchall()
+    inner = duelist_sql.scored_sql(windows, redacted, split=parts > 1)
+    for level in derived:  # columns computed once, in a level of their own
+        inner = f"SELECT *, {level} FROM ({inner}) LIMIT -1 OFFSET 0"
+    sql = f"SELECT {KEY} AS sort_key, {select} FROM ({inner}) ORDER BY sort_key"
+    bound = duelist_sql.params(day, days, overdue_days)
+    if parts > 1:
+        bound.update(part=part, parts=parts)
+    rows = conn.execute(sql, bound).fetchall()
+    return _blocks(conn, rows, day, attempts_needed) if fmt == "text" else rows
 
 
-class Joined:
-    """A whole list as one string (SQLite's ordered group_concat) and its counts: a 70k-item
-    list crosses into Python as one value instead of 70k rows."""
+class Listing:
+    """A whole list in order: each item's text, and where each rank's items start."""
 
-    def __init__(self, text: str | None, counts: dict[str, int]) -> None:
-        self.text, self.counts = text, counts
+    def __init__(self, rows: list[tuple[str, str]]) -> None:
+        self.texts = [text for _, text in rows]
+        self.cuts = (0, bisect_left(rows, ("1",)), bisect_left(rows, ("2",)), len(rows))
+        self.counts = {r: self.cuts[n + 1] - self.cuts[n] for n, r in enumerate(RANKS)}
 
     def __len__(self) -> int:
-        return sum(self.counts.values())
+        return len(self.texts)
+
+    def section(self, rank: int) -> list[str]:
+        return self.texts[self.cuts[rank] : self.cuts[rank + 1]]
 
 
-def _joined(conn, line: str, sep: str, day, days, overdue_days, windows, redacted) -> Joined:
-    if redacted:
-        duelist_sql.register_redaction(conn)
-    order = duelist_sql.ORDER.removeprefix("ORDER BY ")
-    sql = (
-        f"SELECT group_concat({line}, {sep} ORDER BY {order}), "
-        "total(rank = 0), total(rank = 1), total(rank = 2) "
-        f"FROM ({duelist_sql.scored_sql(windows, redacted)})"
-    )
-    text, *n = conn.execute(sql, duelist_sql.params(day, days, overdue_days)).fetchone()
-    return Joined(text, dict(zip(RANKS, map(int, n), strict=True)))
+def merge(parts: list[list[tuple[str, str]]]) -> Listing:
+    """The parts of one list (each in list order) as the whole list, in list order."""
+    if len(parts) == 1:
+        return Listing(parts[0])
+    rows = [row for p in parts for row in p]
+    rows.sort(key=itemgetter(0))  # already-sorted runs: a merge, not a sort
+    return Listing(rows)
 
 
-def counts(rows) -> dict[str, int]:
-    if isinstance(rows, Joined):
-        return rows.counts
-    c = dict.fromkeys(RANKS, 0)
-    for rank, *_ in rows:
-        c[RANKS[rank]] += 1
-    return c
+def write(
+    listing: Listing, fmt: str, out: TextIO, day: date, days: int, *,
+    coordinator: str = "", hidden: int = 0, minutes: str = "",
+) -> None:  # fmt: skip
+    """The same bytes as io.duelist.write of the built list (json: the same values and
+    key order, one object a line as io.formats.write_json writes them)."""
+    texts = listing.texts
+    if fmt == "json":
+        if not texts:
+            out.write("[]\n")
+            return
+        out.write("[\n ")
+        out.write(",\n ".join(texts))
+        out.write("\n]\n")
+    elif fmt == "csv":
+        out.write(",".join(CSV_KEYS) + "\n")
+        if texts:
+            out.write("\n".join(texts))
+            out.write("\n")
+    else:
+        sections = [listing.section(n) for n in range(len(RANKS))]
+        duetext.write(out, day, days, sections, coordinator=coordinator, hidden=hidden,
+                      minutes=minutes)  # fmt: skip
 
 
 # --- JSON ---------------------------------------------------------------------------
 
 
-def json_rows(conn, day, days, overdue_days=None, windows=None, *, redacted=False) -> list:
-    name, phone = "name", "phone"
+def _json() -> tuple[str, tuple]:
     # Two objects spliced around the boolean, and the reasons (already JSON text)
     # spliced at the end: json() would parse each again, a third of the query's time.
     head = f"""json_object(
-        'followup_id', id, 'patient_external_id', ext, 'patient_name', {name},
+        'followup_id', id, 'patient_external_id', ext, 'patient_name', name,
         'title', title, 'kind', kind, 'due_on', due_on, 'status', {STATUS_SQL},
         'days_overdue', d)"""
-    tail = f"""json_object('phone', {phone}, 'language', language, 'risk', risk,
+    tail = """json_object('phone', phone, 'language', language, 'risk', risk,
         'last_contact_on', last_on, 'priority_score', score)"""
     obj = (
         f"rtrim({head}, '}}') || iif(missed, ',\"missed\":true,', ',\"missed\":false,') "
         f"|| ltrim(rtrim({tail}, '}}'), '{{') || ',\"priority_reasons\":' || reasons || '}}'"
     )
-    return _joined(conn, obj, "',' || char(10) || ' '", day, days, overdue_days, windows, redacted)
-
-
-def write_json(rows: Joined, out: TextIO) -> None:
-    """The same array shape as io.formats.write_json: one object per line."""
-    if not rows.text:
-        out.write("[]\n")
-        return
-    out.write("[\n ")
-    out.write(rows.text)
-    out.write("\n]\n")
+    return obj, ()
 
 
 # --- CSV ----------------------------------------------------------------------------
@@ -130,7 +158,7 @@ def _cell(x: str, quote: str) -> str:
     )
 
 
-def csv_rows(conn, day, days, overdue_days=None, windows=None, *, redacted=False) -> list:
+def _csv() -> tuple[str, tuple]:
     q = _quote_chars()
     cells = [
         "id",
@@ -143,35 +171,30 @@ def csv_rows(conn, day, days, overdue_days=None, windows=None, *, redacted=False
         "coalesce(last_on, '')",
         "iif(score < 0, '''' || score, score)",
     ]
-    line = " || ',' || ".join(cells)
-    return _joined(conn, line, "char(10)", day, days, overdue_days, windows, redacted)
-
-
-def write_csv(rows: Joined, out: TextIO, header: tuple[str, ...]) -> None:
-    out.write(",".join(header) + "\n")
-    if rows.text:
-        out.write(rows.text)
-        out.write("\n")
+    return " || ',' || ".join(cells), ()
 
 
 # --- text (paper) -------------------------------------------------------------------
 
 # Rows whose every printed field is printable ASCII take the SQL-built lines:
-# then a character is a column and printf pads exactly as io.duelist.fit does.
+# then a character is a column and printf pads exactly as io.tables.fit does.
 _ASCII = "({} NOT GLOB '*[^ -~]*')"
 # Latin text up to U+02FF (accented letters, NBSP, Latin-1 controls) is one column per
-# character to io.duelist.cells too: no combining marks (U+0300 on), nothing wide.
+# character to io.tables.cells too: no combining marks (U+0300 on), nothing wide.
 _NARROW = "({} NOT GLOB '*[^ -\u02ff]*')"
 _DAYS = "'SunMonTueWedThuFriSat'"
 _MONTHS = "'JanFebMarAprMayJunJulAugSepOctNovDec'"
+# The long hand's fields of an item, for the rows whose lines SQL does not make.
+_FIELDS = "ext, name, pref, title, kind, due_on, d, missed, phone, language, risk, last_on"
 
 
 def _fit(expr: str, width: int) -> str:
     return f"iif(length({expr}) > {width}, substr({expr}, 1, {width - 1}) || '…', {expr})"
 
 
-def text_rows(conn, day, days, overdue_days=None, windows=None, *, redacted=False) -> list:
-    """(rank, head line or NULL, detail line or NULL, then the item's fields for the long hand)."""
+def _text() -> tuple[str, tuple]:
+    """(the item's block when SQL can make it, else NULL; its id; its fields as a JSON
+    array when the block is NULL), and the derived columns they read."""
     flag = (
         "CASE rank WHEN 0 THEN d || 'd overdue' || iif(missed, ' MISSED', '') "
         "WHEN 1 THEN 'due today' ELSE 'due ' "
@@ -192,26 +215,35 @@ def text_rows(conn, day, days, overdue_days=None, windows=None, *, redacted=Fals
         f" AND {_NARROW.format('t_lang')} AND length(t_flag) <= 19"
     )
     head = (
-        f"iif({plain}, rtrim(printf('[ ] %!-32s %!-18s %!-4s %19s', "
-        f"{_fit('t_name', 32)}, {_fit('t_phone', 18)}, {_fit('t_lang', 4)}, t_flag), ' '), NULL)"
+        f"rtrim(printf('[ ] %!-32s %!-18s %!-4s %19s', "
+        f"{_fit('t_name', 32)}, {_fit('t_phone', 18)}, {_fit('t_lang', 4)}, t_flag), ' ')"
     )
-    detail = (
-        f"iif({_NARROW.format('title')} AND {_ASCII.format('kind || ext')}"
-        " AND length(t_detail) <= 76"
-        " AND substr(ext, -1) <> ' ', '    ' || t_detail, NULL)"
+    fits = (
+        f"{plain} AND {_NARROW.format('title')} AND {_ASCII.format('kind || ext')}"
+        " AND length(t_detail) <= 76 AND substr(ext, -1) <> ' '"
     )
-    select = (
-        f"{head}, {detail}, id, ext, name, pref, title, kind, due_on, d, missed, "
-        "phone, language, risk, last_on"
-    )
-    return _rows(conn, select, day, days, overdue_days, windows, redacted, derived)
+    block = f"iif({fits}, {head} || char(10) || '    ' || t_detail, NULL) AS block"
+    return f"block, id, iif(block IS NULL, json_array({_FIELDS}), NULL)", (derived, block)
 
 
-def item(row) -> dict:
-    """A text row's fields as the item dict the long-hand writer takes."""
-    _rank, _h, _d, fid, ext, name, pref, title, kind, due_on, d, missed, phone, lang, risk, last = (
-        row
-    )
+def _blocks(conn, rows: list, day: date, needed: int) -> list[tuple[str, str]]:
+    """(key, block) for each text row: SQL's block, else the long hand's lines; then the
+    item's failed attempts ("attempt 2 of 3") below it."""
+    from caseload.services.duelist_referrals import attempts
+
+    tries = attempts(conn, [r[2] for r in rows], needed)
+    out = []
+    for key, text, fid, fields in rows:
+        if text is None:
+            text = "\n".join(duetext.item_lines(item(key, fid, json.loads(fields)), day))
+        note = tries.get(fid)
+        out.append((key, f"{text}\n    {note}" if note else text))
+    return out
+
+
+def item(key: str, fid: int, fields: list) -> dict:
+    """A text row's fields as the item dict the long-hand lines take."""
+    ext, name, pref, title, kind, due_on, d, missed, phone, lang, risk, last = fields
     return {
         "followup_id": fid,
         "patient_external_id": ext,
@@ -220,7 +252,7 @@ def item(row) -> dict:
         "title": title,
         "kind": kind,
         "due_on": date.fromisoformat(due_on),
-        "status": RANKS[_rank],
+        "status": RANKS[int(key[0])],
         "days_overdue": d,
         "missed": bool(missed),
         "phone": phone,
@@ -228,3 +260,6 @@ def item(row) -> dict:
         "risk": risk,
         "last_contact_on": date.fromisoformat(last) if last else None,
     }
+
+
+_SELECTS = {"json": _json, "csv": _csv, "text": _text}

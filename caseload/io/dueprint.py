@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from caseload.io.duelist import FAST, fast_rows, referral_section, write, write_fast
+from caseload.io import duelist_fast
+from caseload.io.duelist import write
+from caseload.io.duelist_fast import FORMATS as FAST
+from caseload.io.duetext import referral_section
 from caseload.services.duelist_sql import hidden_note
 
 
@@ -51,55 +54,87 @@ def produce(
     overdue_days: int | None = None,
     note=None,
     attempts_needed: int = 3,
+    helper=None,
 ) -> Printed:
     """Build, audit and write the due list: the one path for `caseload due` and the TUI.
 
-    json, csv and text come from the SQL-scored rows (io.duelist_fast); table and
-    markdown from ``duelist.build``. The audit event is recorded before anything is
-    written, so a store too busy to record it prints nothing. ``open_stream()``
-    returns ``(stream, close_it)``. Items overdue by more than ``overdue_days`` are left
-    off and counted: in the header of text/table/markdown, through ``note(line)`` (the
-    CLI: stderr) for json and csv, whose stdout stays exact. Text and table show each
-    item's failed attempts out of ``attempts_needed``."""
-    from caseload.io import duelist_fast as fast
-    from caseload.services import auditchain, duelist
-
-    hidden, refs = _left_off_and_referrals(conn, day, overdue_days, redacted)
-    if fmt in FAST:
-        rows = fast_rows(conn, fmt, day, days, overdue_days, windows, redacted=redacted)
-        counts, total, result = fast.counts(rows), len(rows), None
-    else:
-        result = duelist.build(conn, day, days, windows=windows, overdue_days=overdue_days)
-        counts, total = result.counts(), len(result.items)
-    tries = _attempts(conn, fmt, rows if fmt in FAST else result.items, attempts_needed)
-    minutes = minutes_note(conn, day) if fmt in PAPER else ""
-    extra = {"referrals_overdue": len(refs)} if refs else {}
-    auditchain.append_raw(
-        conn, "duelist.export" if exported else "duelist.print", "duelist", day.isoformat(),
-        format=fmt, redacted=redacted, days=days, items=total, **counts, **extra,
-    )  # fmt: skip
+    json, csv, text: SQL-built (io.duelist_fast), half by ``helper`` (io.duehelper) if
+    given; table, markdown: ``duelist.build``. Audited before anything is written (a
+    store too busy to record it prints nothing). Items overdue by more than
+    ``overdue_days`` are left off and counted: in the header of text/table/markdown,
+    through ``note(line)`` (the CLI: stderr) for json and csv, whose stdout stays
+    exact. ``open_stream()`` returns ``(stream, close_it)``."""
+    fast = fmt in FAST
+    if fast and helper is not None:
+        # Writers wait until the event is recorded: the helper reads this snapshot.
+        conn.execute("BEGIN IMMEDIATE")
+        helper.ask(fmt, day, days, overdue_days, windows, redacted=redacted,
+                   attempts_needed=attempts_needed)  # fmt: skip
+    try:
+        hidden, refs = _left_off_and_referrals(conn, day, overdue_days, redacted)
+        listing, result = _build(conn, fmt, day, days, overdue_days, windows, redacted,
+                                 attempts_needed, helper if fast else None)  # fmt: skip
+        counts = listing.counts if fast else result.counts()
+        total = len(listing) if fast else len(result.items)
+        minutes = minutes_note(conn, day) if fmt in PAPER else ""
+        _record(conn, "duelist.export" if exported else "duelist.print", day,
+                format=fmt, redacted=redacted, days=days, items=total, **counts,
+                **({"referrals_overdue": len(refs)} if refs else {}))  # fmt: skip
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
     stream, close_it = open_stream()
     try:
-        if fmt in FAST:
-            write_fast(rows, fmt, stream, day, days, coordinator=coordinator, hidden=hidden,
-                       attempts=tries, minutes=minutes)  # fmt: skip
+        if fast:
+            duelist_fast.write(listing, fmt, stream, day, days, coordinator=coordinator,
+                               hidden=hidden, minutes=minutes)  # fmt: skip
         else:
+            tries = _attempts(conn, fmt, result.items, attempts_needed)
             write(result, fmt, stream, redacted=redacted, coordinator=coordinator, hidden=hidden,
                   attempts=tries, minutes=minutes)  # fmt: skip
         if refs and fmt == "text":
             stream.write(referral_section(refs))
     finally:
-        if close_it:
-            stream.close()
-        else:
-            stream.flush()
-    if note is not None:
-        _notes(note, fmt, hidden, refs)
+        stream.close() if close_it else stream.flush()
+    _notes(note, fmt, hidden, refs)
     return Printed(total, counts, hidden)
+
+
+def _record(conn, action: str, day: date, **detail) -> None:
+    """The printout's audit event (what and how many, never the data); in the open
+    transaction when there is one (a list built with a helper), which it then commits."""
+    from caseload.services import auditchain
+
+    begun = conn.in_transaction
+    auditchain.append_raw(conn, action, "duelist", day.isoformat(), begin=not begun, **detail)
+    if begun:
+        conn.execute("COMMIT")
+
+
+def _build(conn, fmt, day, days, overdue_days, windows, redacted, attempts_needed, helper):
+    """(the SQL-built listing, None) for json/csv/text, (None, the built list) otherwise.
+    With a helper, this process builds the even half and the helper the odd one; if the
+    helper has no answer, this process builds the odd half too."""
+    if fmt not in FAST:
+        from caseload.services import duelist
+
+        return None, duelist.build(conn, day, days, windows=windows, overdue_days=overdue_days)
+    kw = {"redacted": redacted, "attempts_needed": attempts_needed}
+    args = (conn, fmt, day, days, overdue_days, windows)
+    if helper is None:
+        return duelist_fast.merge([duelist_fast.part(*args, **kw)]), None
+    mine = duelist_fast.part(*args, **kw, part=0, parts=2)
+    theirs = helper.answer()
+    if theirs is None:
+        theirs = duelist_fast.part(*args, **kw, part=1, parts=2)
+    return duelist_fast.merge([mine, theirs]), None
 
 
 def _notes(note, fmt: str, hidden, refs: list) -> None:
     """What the printout itself does not show, said through ``note`` (the CLI: stderr)."""
+    if note is None:
+        return
     if hidden and fmt in ("json", "csv"):
         note(hidden_note(hidden))
     if refs and fmt != "text":
@@ -109,13 +144,13 @@ def _notes(note, fmt: str, hidden, refs: list) -> None:
 
 
 def _attempts(conn, fmt: str, items, needed: int) -> dict[int, str]:
-    """ "attempt 2 of 3" for the items of a text or table list that have failed attempts."""
-    if fmt not in ("text", "table"):
+    """ "attempt 2 of 3" for the items of a table list that have failed attempts (the
+    printout's come with its blocks: io.duelist_fast)."""
+    if fmt != "table":
         return {}
     from caseload.services import duelist_referrals
 
-    ids = [i["followup_id"] if isinstance(i, dict) else i[3] for i in items]
-    return duelist_referrals.attempts(conn, ids, needed)
+    return duelist_referrals.attempts(conn, [i["followup_id"] for i in items], needed)
 
 
 def _left_off_and_referrals(conn, day: date, overdue_days, redacted: bool):

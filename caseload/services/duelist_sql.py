@@ -52,11 +52,15 @@ def _not_reached(since: str) -> str:
     )
 
 
-def scored_sql(overrides: Mapping[str, tuple[int, int]] | None, redacted: bool = False) -> str:
+def scored_sql(
+    overrides: Mapping[str, tuple[int, int]] | None, redacted: bool = False, split: bool = False
+) -> str:
     """``SELECT … FROM followup JOIN patient`` for the list, with the columns listed above.
 
     ``redacted``: name, pref and phone come through the SQL functions ``cl_initials``
-    and ``cl_mask_phone``, which the caller registers (``register_redaction``)."""
+    and ``cl_mask_phone``, which the caller registers (``register_redaction``).
+    ``split``: only the items of patients whose id is ``:part`` modulo ``:parts`` (one
+    part of a list built by several processes, io.duelist_fast)."""
     overrides = overrides or {}
     name = "p.given_name || ' ' || p.family_name"
     pref, phone = "p.preferred_name", "p.phone"
@@ -86,7 +90,7 @@ def scored_sql(overrides: Mapping[str, tuple[int, int]] | None, redacted: bool =
        AND (:oldest IS NULL OR f.due_on >= :oldest)
        AND (f.due_on <= :lookahead
             OR julianday(f.due_on) - julianday(:today) <= {before})
-       AND p.status = 'active'
+       AND p.status = 'active'{" AND f.patient_id % :parts = :part" if split else ""}
      LIMIT -1 OFFSET 0
     """
     rp = _points("risk", schedule.RISK_POINTS)

@@ -1,0 +1,151 @@
+"""A second process for the due list: half the items built on the machine's other core.
+
+At program scale (a 70k-item list) the due list is SQLite work on one core: scoring
+and building each item's JSON object, CSV line or printout block. One process
+cannot share it out: SQLite's threads serialise on its global mutexes (the memory
+accounting, ``localtime``) and ran slower than one. Two processes share nothing,
+so `caseload due` on a multi-core Linux machine forks a helper before it opens the
+store (SQLite forbids carrying a connection across ``fork``); the helper opens its
+own connection, and on request builds the items of patients with odd ids
+(``duelist_fast.part``) while the parent builds the even ones, and sends them back
+down a pipe (``marshal``: strings and numbers only). The parent merges the two
+sorted halves.
+
+The helper reads the parent's snapshot: the parent asks only from inside a
+``BEGIN IMMEDIATE`` transaction (no other writer can commit until it ends), and
+the helper starts its read transaction after the request. Anything that goes wrong
+in the helper (a wrong key, Ctrl-C, a crash) comes back as "no answer", and the
+parent builds that half itself: the helper can make a list faster, never different.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import sys
+import threading
+from collections.abc import Callable
+from datetime import date
+
+
+class Helper:
+    """The parent's end of a forked helper: ``ask`` once, then ``answer``; ``close`` always."""
+
+    def __init__(self, pid: int, job_w: int, result_r: int) -> None:
+        self.pid, self.job_w, self.result_r = pid, job_w, result_r
+
+    @classmethod
+    def start(cls, opener: Callable[[], object]) -> Helper | None:
+        """Fork a helper that opens the store with ``opener()``; None where that would not
+        help or is not safe: a process that has opened SQLite before (the driver is not
+        even imported until then), one core, no ``fork`` (Windows), macOS (forking a
+        process that has used system frameworks is unsafe there), or other threads
+        running (a keyring call that timed out: a fork copies only this thread)."""
+        if not _can_fork():
+            return None
+        job_r, job_w = os.pipe()
+        result_r, result_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the helper
+            os.close(job_w)
+            os.close(result_r)
+            _serve(opener, job_r, result_w)  # never returns
+        os.close(job_r)
+        os.close(result_w)
+        return cls(pid, job_w, result_r)
+
+    def ask(self, fmt: str, day: date, days: int, overdue_days, windows, *, redacted: bool,
+            attempts_needed: int) -> None:  # fmt: skip
+        """Ask for the odd half of the list (patients with odd ids)."""
+        job = {
+            "fmt": fmt,
+            "day": day.isoformat(),
+            "days": days,
+            "overdue_days": overdue_days,
+            "windows": {k: tuple(v) for k, v in (windows or {}).items()},
+            "redacted": redacted,
+            "attempts_needed": attempts_needed,
+        }
+        with contextlib.suppress(OSError):  # the helper is gone: answer() says so
+            _write_all(self.job_w, marshal.dumps(job))
+        self._close_fd("job_w")
+
+    def answer(self) -> list | None:
+        """The helper's half as ``(key, text)`` rows, or None if it could not make it."""
+        try:
+            data = _read_all(self.result_r)
+        except OSError:
+            data = b""
+        self._close_fd("result_r")
+        self._reap()
+        try:
+            rows = marshal.loads(data) if data else None  # noqa: S302 - our own child's pipe
+        except (EOFError, ValueError, TypeError):
+            return None
+        return rows if isinstance(rows, list) else None
+
+    def close(self) -> None:
+        """Let the helper go (an unasked helper reads end-of-file and leaves) and reap it."""
+        self._close_fd("job_w")
+        self._close_fd("result_r")
+        self._reap()
+
+    def _close_fd(self, name: str) -> None:
+        fd = getattr(self, name)
+        if fd is not None:
+            setattr(self, name, None)
+            os.close(fd)
+
+    def _reap(self) -> None:
+        if self.pid:
+            pid, self.pid = self.pid, 0
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+
+def _can_fork() -> bool:
+    return (
+        "sqlcipher3" not in sys.modules  # no connection was ever opened in this process
+        and sys.platform.startswith("linux")
+        and hasattr(os, "fork")
+        and len(os.sched_getaffinity(0)) > 1  # the cores this process may use (taskset, cgroups)
+        and threading.active_count() == 1
+    )
+
+
+def _serve(opener: Callable[[], object], job_r: int, result_w: int) -> None:
+    """The helper's whole life: open the store, wait for the request, answer, leave.
+    ``os._exit``: no atexit handlers, no flushing of the parent's buffered output."""
+    code = 1
+    try:
+        from caseload.io import duelist_fast
+
+        conn = opener()
+        data = _read_all(job_r)
+        if data:
+            job = marshal.loads(data)  # noqa: S302 - our own parent's pipe
+            job["day"] = date.fromisoformat(job["day"])
+            fmt = job.pop("fmt")
+            conn.execute("BEGIN")  # the parent holds writers off: its snapshot
+            rows = duelist_fast.part(conn, fmt, **job, part=1, parts=2)
+            conn.execute("ROLLBACK")
+            _write_all(result_w, marshal.dumps(rows))
+        code = 0
+    except BaseException:  # the parent builds this half itself
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
