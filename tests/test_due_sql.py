@@ -29,12 +29,14 @@ NOW = "2026-11-23 10:00:00.000000"
 
 text = st.text(
     alphabet=st.sampled_from(
-        list("abcXYZ ,\"'=+-@;|\t\n\r·éüßÿ\xa0\x85\xad王伟ｱ\u0301…•0123456789")
+        list("abcXYZ ,\"'=+-@;|\t\n\r·éüßÿ\xa0\x85\xad王伟ｱ\u0301…•0123456789ứĐ")
     ),
     min_size=1,
     max_size=40,
 )
-plain = st.text(alphabet=st.sampled_from(list("abcXYZ '-éßÿ")), min_size=1, max_size=40)
+plain = st.text(alphabet=st.sampled_from(list("abcXYZ '-éßÿứ")), min_size=1, max_size=40)
+# Titles long enough that the printout wraps their detail line onto two lines or more.
+long_title = st.text(alphabet=st.sampled_from(list("abc -_")), min_size=30, max_size=90)
 name = st.one_of(st.sampled_from(["Ana", "Wei", "Fadumo", "O'Neil", "=SUM(A1)"]), plain, text)
 stamp = st.one_of(
     st.none(),
@@ -60,7 +62,12 @@ patient = st.fixed_dictionaries(
 followup = st.fixed_dictionaries(
     {
         "patient": st.integers(0, 5),
-        "title": st.one_of(st.sampled_from(["Call", "Home visit", "-5 units"]), plain, text),
+        "title": st.one_of(
+            st.sampled_from(["Call", "Home visit", "-5 units", "Post-discharge call"]),
+            plain,
+            text,
+            long_title,
+        ),
         "kind": st.sampled_from(sorted(schedule.DEFAULT_WINDOWS)),
         "offset": st.integers(-130, 75),
         "before": st.one_of(st.none(), st.integers(0, 60)),
@@ -68,7 +75,8 @@ followup = st.fixed_dictionaries(
         "priority": st.integers(1, 4),
         "transition": st.booleans(),
         "status": st.sampled_from(["open", "open", "open", "done", "cancelled"]),
-        "ext_suffix": st.sampled_from(["", " ", ",x"]),
+        # IDs textwrap breaks inside (a space, a hyphen before a letter or a hyphen) or not
+        "ext_suffix": st.sampled_from(["", " ", ",x", "-ab", "--1", "a b", "_x", "-" + "9" * 40]),
     }
 )
 options = st.fixed_dictionaries(
@@ -271,3 +279,37 @@ def test_csv_quotes_as_the_csv_module_does(conn):
     assert cells["patient_name"] == "'=cmd O'Neil, Jr"
     assert cells["phone"] == "'+1 555"
     assert cells["missed"] == "no" and cells["last_contact_on"] == ""
+
+
+@pytest.mark.parametrize(
+    "ext",
+    ["P-1", "DEMO-028768", "AB-cd", "AB-_c", "A--1", "A B", *("X" * n for n in (50, 66, 68, 70))],
+)
+def test_wrapped_detail_lines_break_where_textwrap_does(conn, ext):
+    """Every title length from 1 to 90 (so the detail line fits, wraps onto two lines, or
+    onto three), words with hyphens, each kind, last contact never or a date: the SQL
+    path's printout equals the long hand's, line for line."""
+    patients = [
+        {"given": "Ana", "family": "Silva", "pref": None, "phone": "555", "language": "en",
+         "risk": "high", "status": "active", "last_contact": last, "last_reached": None}
+        for last in (None, "2026-10-09 12:00:00.000000")
+    ]  # fmt: skip
+    words = "Post-discharge call re-check ab-cd e--f gh " * 3
+    kinds = sorted(schedule.DEFAULT_WINDOWS)
+    base = {"before": None, "after": None, "transition": False, "status": "open", "ext_suffix": ""}
+    followups = [
+        {**base, "patient": n % 2, "title": words[: n % 91 + 1].strip() or "x",
+         "kind": kinds[n % len(kinds)], "offset": n % 9 - 4, "priority": 3}
+        for n in range(182)
+    ]  # fmt: skip
+    conn.execute("BEGIN")
+    try:
+        _fill(conn, patients, followups)
+        conn.execute("UPDATE patient SET external_id = ? || id", (ext,))
+        slow, fast = _both(conn, "text", {"days": 7, "overdue_days": None, "windows": {},
+                                          "redacted": False, "parts": 1})  # fmt: skip
+        wrapped = sum(line.startswith("      ") for line in fast.splitlines())
+    finally:
+        conn.execute("ROLLBACK")
+    assert fast == slow
+    assert wrapped > 50  # most details here wrap

@@ -179,9 +179,11 @@ def _csv() -> tuple[str, tuple]:
 # Rows whose every printed field is printable ASCII take the SQL-built lines:
 # then a character is a column and printf pads exactly as io.tables.fit does.
 _ASCII = "({} NOT GLOB '*[^ -~]*')"
-# Latin text up to U+02FF (accented letters, NBSP, Latin-1 controls) is one column per
-# character to io.tables.cells too: no combining marks (U+0300 on), nothing wide.
-_NARROW = "({} NOT GLOB '*[^ -\u02ff]*')"
+# Latin text up to U+02FF (accented letters, NBSP, Latin-1 controls) and Latin Extended
+# Additional (Vietnamese: "Đức Huỳnh") is one column per character to io.tables.cells
+# too: no combining marks (U+0300 to U+036F), nothing wide.
+_LATIN = "\u02ff\u1e00-\u1eff"
+_NARROW = "({} NOT GLOB '*[^ -" + _LATIN + "]*')"
 _DAYS = "'SunMonTueWedThuFriSat'"
 _MONTHS = "'JanFebMarAprMayJunJulAugSepOctNovDec'"
 # The long hand's fields of an item, for the rows whose lines SQL does not make.
@@ -207,23 +209,44 @@ def _text() -> tuple[str, tuple]:
         "coalesce(language, '') AS t_lang, "
         f"{flag} AS t_flag, "
         "replace(kind, '_', ' ') || ': ' || title || ' · due ' || due_on || ' · last contact '"
-        " || coalesce(last_on, 'never') || ' · ' || ext AS t_detail"
+        " || coalesce(last_on, 'never') || ' · ' || ext AS t_detail, "
+        f"{_break()} AS t_break"
     )
     # Masked phones keep their bullets: one column each, like any ASCII character.
     plain = (
-        f"{_NARROW.format('t_name')} AND t_phone NOT GLOB '*[^ -\u02ff•]*'"
+        f"{_NARROW.format('t_name')} AND t_phone NOT GLOB '*[^ -{_LATIN}•]*'"
         f" AND {_NARROW.format('t_lang')} AND length(t_flag) <= 19"
+        f" AND {_NARROW.format('title')} AND {_ASCII.format('kind || ext')}"
+        " AND substr(ext, -1) <> ' '"
     )
     head = (
         f"rtrim(printf('[ ] %!-32s %!-18s %!-4s %19s', "
         f"{_fit('t_name', 32)}, {_fit('t_phone', 18)}, {_fit('t_lang', 4)}, t_flag), ' ')"
     )
-    fits = (
-        f"{plain} AND {_NARROW.format('title')} AND {_ASCII.format('kind || ext')}"
-        " AND length(t_detail) <= 76 AND substr(ext, -1) <> ' '"
+    detail = (
+        "CASE WHEN length(t_detail) <= 76 THEN '    ' || t_detail"
+        " WHEN length(t_detail) - t_break <= 75 THEN '    ' || substr(t_detail, 1, t_break)"
+        " || char(10) || '      ' || substr(t_detail, t_break + 2) END"
     )
-    block = f"iif({fits}, {head} || char(10) || '    ' || t_detail, NULL) AS block"
+    block = f"iif({plain}, {head} || char(10) || {detail}, NULL) AS block"
     return f"block, id, iif(block IS NULL, json_array({_FIELDS}), NULL)", (derived, block)
+
+
+def _break() -> str:
+    """Where textwrap breaks a detail line too long for one (80 columns, indent 4): after
+    the last word of its tail (" · due D · last contact L · ID") that ends by column 76,
+    when the kind and title fit before it. NULL when textwrap could break elsewhere: an
+    ID with a space, or with a hyphen before a letter or another hyphen (textwrap
+    breaks hyphenated words), or a due date that is not ten characters."""
+    h = "(length(kind) + 2 + length(title))"
+    n = "length(coalesce(last_on, 'never'))"
+    ends = [f"{h} + {k}" for k in (2, 6, 17, 19, 24, 32)]
+    ends += [f"{h} + 33 + {n}", f"{h} + 35 + {n}"]
+    cases = " ".join(f"WHEN {e} <= 76 THEN {e}" for e in reversed(ends))
+    return (
+        f"iif(ext NOT GLOB '* *' AND ext NOT GLOB '*-[A-Za-z_-]*' AND length(due_on) = 10,"
+        f" CASE {cases} END, NULL)"
+    )
 
 
 def _blocks(conn, rows: list, day: date, needed: int) -> list[tuple[str, str]]:
