@@ -271,3 +271,21 @@ def test_a_declined_line_gets_typers_usage_error(store):
         timeout=60,
     )
     assert done.returncode == 2 and "'--days'" in done.stderr and done.stdout == ""
+
+
+def test_a_closed_pipe_ends_both_paths_alike(store):
+    """`caseload due | head`, the reader already gone: exit 1, no traceback, either way."""
+    results = []
+    for cmd in (
+        [sys.executable, "-m", "caseload"],
+        [sys.executable, "-c", "from caseload.cli.main import run; run()"],
+    ):
+        read_end, write_end = os.pipe()
+        os.close(read_end)
+        done = subprocess.run(
+            [*cmd, "due", *D, "-f", "json"], stdout=write_end, stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL, env=_env(store), timeout=60, text=True,
+        )  # fmt: skip
+        os.close(write_end)
+        results.append((done.returncode, done.stderr))
+    assert results[0] == results[1] == (1, "")
