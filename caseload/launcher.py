@@ -4,6 +4,9 @@ The CLI and the TUI never import each other (STYLE); this module sits above both
 A command that wants the TUI (`caseload`, `caseload tui`, `caseload demo` on a
 terminal) leaves a request in ``caseload.cli.setup.TUI_REQUESTS`` and returns; the
 TUI opens here once the command has finished and released the store.
+
+A plain `caseload due …` is run by cli/duefast.py before typer is imported at all:
+typer's start-up was half of a cron run's (docs/architecture.md, "The CLI").
 """
 
 from __future__ import annotations
@@ -12,6 +15,11 @@ import sys
 
 
 def main() -> None:
+    from caseload.cli import duefast
+
+    code = duefast.main(sys.argv[1:])  # the cron path, without typer's start-up
+    if code is not None:
+        sys.exit(code)
     from caseload.cli import setup
     from caseload.cli.main import report, run
     from caseload.errors import CaseloadError

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from caseload.errors import CaseloadError
+from caseload.cli.state import State, make_state  # State re-exported for the commands
 from caseload.io.formats import LIST_FORMATS
+from caseload.io.private import open_output  # noqa: F401 (re-exported: cli.report)
 
 if TYPE_CHECKING:
     from caseload.io.tables import Col
@@ -31,107 +30,10 @@ def choices(name: str, values: Iterable[str]) -> type[StrEnum]:
 Format = choices("Format", LIST_FORMATS)
 
 
-@dataclass
-class State:
-    db: Path
-    key_file: Path | None
-    _engine: Any = field(default=None, repr=False)
-    _config: Any = field(default=None, repr=False)
-    _key: Any = field(default=None, repr=False)
-    _raw: Any = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        from caseload.io.private import protect
-
-        protect(self.db, self.key_file)  # no output of this process may land on these
-
-    def config(self):
-        if self._config is None:
-            from caseload.config import load
-
-            self._config = load()
-        return self._config
-
-    def key(self):
-        if self._key is None:
-            from caseload.store.keys import resolve_key
-
-            self._key = resolve_key(
-                self.db, self.key_file, keyring_timeout=self.config().keyring_timeout
-            )
-        return self._key
-
-    def rotation_hint(self, exc: Exception) -> None:
-        """A wrong key next to a half-finished rotation: say how to finish it."""
-        from caseload.errors import StoreLocked
-        from caseload.store.keys import key_file_from_env
-        from caseload.store.rekey import pending_file
-
-        kf = key_file_from_env(self.key_file)
-        if isinstance(exc, StoreLocked) and kf is not None and not exc.hint:
-            pending = pending_file(kf)
-            if pending.exists():
-                exc.hint = f"an interrupted `caseload key rotate` left {pending}: run `caseload key rotate` to finish it"
-
-    def raw(self):
-        """A keyed DBAPI connection at schema head, without SQLAlchemy: the cron fast path."""
-        if self._raw is None:
-            from caseload.store import schema
-            from caseload.store.connect import connect
-
-            busy = self.config().busy_timeout_ms
-            try:
-                conn = connect(self.db, self.key(), busy_timeout_ms=busy)
-            except CaseloadError as exc:
-                self.rotation_hint(exc)
-                raise
-            try:
-                at_head = schema.check_revision(schema.read_revision(conn))
-            except BaseException:
-                conn.close()
-                raise
-            if not at_head:
-                conn.close()
-                self.engine()  # upgrades the schema (with a backup first)
-                self.close()
-                conn = connect(self.db, self.key(), busy_timeout_ms=busy)
-            self._raw = conn
-        return self._raw
-
-    def engine(self):
-        """The open store (key resolved, schema at head), opened once per command."""
-        if self._engine is None:
-            from caseload.store.engine import open_store
-
-            try:
-                self._engine = open_store(
-                    self.db, self.key(), busy_timeout_ms=self.config().busy_timeout_ms
-                )
-            except CaseloadError as exc:
-                self.rotation_hint(exc)
-                raise
-        return self._engine
-
-    def session(self, *, write: bool = False):
-        from caseload.store.engine import session
-
-        return session(self.engine(), write=write)
-
-    def close(self) -> None:
-        if self._raw is not None:
-            self._raw.close()
-            self._raw = None
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
-
-
 def state(ctx: typer.Context) -> State:
     root = ctx.find_root()
     if not isinstance(root.obj, State):  # a sub-app invoked on its own (tests)
-        from caseload import paths
-
-        root.obj = State(db=paths.default_db(), key_file=None)
+        root.obj = make_state(None, None)
     return root.obj
 
 
@@ -202,15 +104,6 @@ def parse_bool(value: str | None, name: str = "value") -> bool | None:
 
 
 # --- output ----------------------------------------------------------------------
-
-
-def open_output(path: Path | None):
-    """Stdout, or ``path`` created with mode 0600 (it holds patient data; never the store)."""
-    if path is None or str(path) == "-":
-        return sys.stdout, False
-    from caseload.io.private import open_private
-
-    return open_private(path), True
 
 
 def emit(

@@ -29,43 +29,10 @@ from caseload.cli import remind as remind_cli
 from caseload.cli import report as report_cli
 from caseload.cli import setup as setup_cli
 from caseload.cli import transfer as transfer_cli
-from caseload.cli.common import State, say
+from caseload.cli.failures import cancelled, interrupted, report, say, translate
+from caseload.cli.state import State, hoist_global_options, make_state
 from caseload.errors import CaseloadError, UsageError
 from caseload.labels import choice_error, normalize
-
-
-def report(exc: CaseloadError) -> None:
-    say(f"caseload: {exc.message}")
-    if exc.hint:
-        say(f"  {exc.hint}")
-
-
-# Options that belong to the whole program but are also accepted after a command
-# (`caseload init --key-file K`), as people type them.
-GLOBAL_VALUE_OPTIONS = ("--db", "--key-file")
-
-
-def hoist_global_options(args: list[str]) -> list[str]:
-    """Move ``--db``/``--key-file`` (and their values) found after the command to the front."""
-    front: list[str] = []
-    rest: list[str] = []
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg == "--":
-            rest += args[i:]
-            break
-        name = arg.split("=", 1)[0]
-        if name in GLOBAL_VALUE_OPTIONS and rest:
-            if "=" in arg:
-                front.append(arg)
-            else:
-                front += args[i : i + 2]
-                i += 1
-        else:
-            rest.append(arg)
-        i += 1
-    return front + rest
 
 
 class CaseloadGroup(TyperGroup):
@@ -84,19 +51,16 @@ class CaseloadGroup(TyperGroup):
             report(UsageError("a date or number is out of range"))
             ctx.exit(UsageError.exit_code)
         except KeyboardInterrupt as exc:
-            if _at_prompt(exc):  # nothing had started: the person changed their mind
-                say(_cancelled())
-            else:
-                say("caseload: interrupted; work in progress was rolled back")
+            say(interrupted(exc))  # "cancelled" at a prompt: nothing had started
             ctx.exit(130)
         except typer.BadParameter as exc:  # a choice mistyped: list the words it takes
             exc.message = choice_error(exc.message)
             raise
         except typer.Abort:  # Ctrl-C or end of input at a typer/click prompt
-            say(_cancelled())
+            say(cancelled())
             ctx.exit(130)
         except Exception as exc:
-            translated = _translate(exc)
+            translated = translate(exc)
             if translated is None:
                 raise
             report(translated)
@@ -105,42 +69,6 @@ class CaseloadGroup(TyperGroup):
             obj = ctx.obj
             if isinstance(obj, State):
                 obj.close()
-
-
-def _cancelled() -> str:
-    """On a terminal the cursor is still after the prompt: the message starts a line."""
-    try:
-        fresh_line = sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        fresh_line = False
-    return ("\n" if fresh_line else "") + "caseload: cancelled"
-
-
-def _at_prompt(exc: BaseException) -> bool:
-    """Whether Ctrl-C came while asking for a key or a confirmation (getpass, click prompt)."""
-    tb = exc.__traceback__
-    last = None
-    while tb is not None:
-        last = tb.tb_frame.f_code.co_filename
-        tb = tb.tb_next
-    return last is not None and Path(last).stem in ("getpass", "termui")
-
-
-def _translate(exc: Exception) -> CaseloadError | None:
-    """Low-level store errors a person can act on, rewritten (sqlite-utils does the same)."""
-    text = str(getattr(exc, "orig", exc))
-    if type(exc).__module__.startswith(("sqlalchemy", "sqlcipher3")):
-        from caseload.store.connect import busy_error, is_busy
-
-        if is_busy(exc):
-            return busy_error()
-        if "malformed" in text or "not a database" in text:
-            return CaseloadError(
-                "the store is damaged", hint="run `caseload doctor`; restore a backup if it fails"
-            )
-        if "disk I/O" in text or "readonly" in text or "read-only" in text:
-            return CaseloadError(f"the store could not be written: {text}")
-    return None
 
 
 app = typer.Typer(
@@ -184,9 +112,7 @@ def main(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),
 ) -> None:
-    from caseload import paths
-
-    ctx.obj = State(db=(db or paths.default_db()).expanduser(), key_file=key_file)
+    ctx.obj = make_state(db, key_file)
     if ctx.invoked_subcommand is None:
         from caseload.cli.setup import open_tui
 

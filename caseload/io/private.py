@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
@@ -202,3 +203,13 @@ class Staged:
         for tmp, _path in self.files:
             tmp.unlink(missing_ok=True)
         self.files = []
+
+
+def open_output(path: Path | None):
+    """Stdout, or ``path`` created with mode 0600 (it holds patient data; never the store).
+
+    Returns ``(stream, close_it)``; ``-`` means stdout, as for most programs.
+    """
+    if path is None or str(path) == "-":
+        return sys.stdout, False
+    return open_private(path), True
