@@ -29,7 +29,7 @@ NOW = "2026-11-23 10:00:00.000000"
 
 text = st.text(
     alphabet=st.sampled_from(
-        list("abcXYZ ,\"'=+-@;|\t\n\r·éüßÿ\xa0\x85\xad王伟ｱ\u0301…•0123456789ứĐ")
+        list("abcXYZ ,\"'=+-@;|\t\n\r·éüßÿ\xa0\x85\xad王伟ｱ\u0301…•0123456789ứĐ\x1e")
     ),
     min_size=1,
     max_size=40,
@@ -157,7 +157,7 @@ def _fill(conn, patients, followups) -> None:
 def _fast(conn, fmt: str, days: int = 0, *, overdue_days=None, windows=None, redacted=False,
           parts: int = 1) -> str:  # fmt: skip
     """The SQL path's output of one format, built in ``parts`` parts and merged."""
-    kw = {"redacted": redacted, "parts": parts}
+    kw = {"redacted": redacted, "parts": parts, "block": 1}  # a few patients: blocks of one
     built = [
         duelist_fast.part(conn, fmt, TODAY, days, overdue_days, windows, part=k, **kw)
         for k in range(parts)

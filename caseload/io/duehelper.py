@@ -6,10 +6,10 @@ cannot share it out: SQLite's threads serialise on its global mutexes (the memor
 accounting, ``localtime``) and ran slower than one. Two processes share nothing,
 so `caseload due` on a multi-core Linux machine forks a helper before it opens the
 store (SQLite forbids carrying a connection across ``fork``); the helper opens its
-own connection, and on request builds the items of patients with odd ids
-(``duelist_fast.part``) while the parent builds the even ones, and sends them back
-down a pipe (``marshal``: strings and numbers only). The parent merges the two
-sorted halves.
+own connection, and on request builds the items of every other block of 512
+patients (``duelist_fast.part``) while the parent builds the others, and sends them
+back down a pipe (``marshal``: one string, or a list of them). The parent merges the
+two sorted halves.
 
 The helper reads the parent's snapshot: the parent asks only from inside a
 ``BEGIN IMMEDIATE`` transaction (no other writer can commit until it ends), and
@@ -27,6 +27,8 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import date
+
+from caseload.services.duelist_sql import BLOCK
 
 
 class Helper:
@@ -56,9 +58,10 @@ class Helper:
         return cls(pid, job_w, result_r)
 
     def ask(self, fmt: str, day: date, days: int, overdue_days, windows, *, redacted: bool,
-            attempts_needed: int) -> None:  # fmt: skip
-        """Ask for the odd half of the list (patients with odd ids)."""
+            attempts_needed: int, block: int = BLOCK) -> None:  # fmt: skip
+        """Ask for the second half of the list (``duelist_fast.part`` 1 of 2)."""
         job = {
+            "block": block,
             "fmt": fmt,
             "day": day.isoformat(),
             "days": days,
@@ -71,8 +74,10 @@ class Helper:
             _write_all(self.job_w, marshal.dumps(job))
         self._close_fd("job_w")
 
-    def answer(self) -> list | None:
-        """The helper's half as ``(key, text)`` rows, or None if it could not make it."""
+    def answer(self):
+        """The helper's half (a ``duelist_fast.Part``), or None if it could not make it."""
+        from caseload.io.duelist_fast import Part
+
         try:
             data = _read_all(self.result_r)
         except OSError:
@@ -80,10 +85,14 @@ class Helper:
         self._close_fd("result_r")
         self._reap()
         try:
-            rows = marshal.loads(data) if data else None  # noqa: S302 - our own child's pipe
+            payload = marshal.loads(data) if data else None  # noqa: S302 - our own child's pipe
         except (EOFError, ValueError, TypeError):
             return None
-        return rows if isinstance(rows, list) else None
+        if isinstance(payload, str) or (
+            isinstance(payload, list) and all(isinstance(line, str) for line in payload)
+        ):
+            return Part(payload)
+        return None
 
     def close(self) -> None:
         """Let the helper go (an unasked helper reads end-of-file and leaves) and reap it."""
@@ -128,9 +137,9 @@ def _serve(opener: Callable[[], object], job_r: int, result_w: int) -> None:
             job["day"] = date.fromisoformat(job["day"])
             fmt = job.pop("fmt")
             conn.execute("BEGIN")  # the parent holds writers off: its snapshot
-            rows = duelist_fast.part(conn, fmt, **job, part=1, parts=2)
+            half = duelist_fast.part(conn, fmt, **job, part=1, parts=2)
             conn.execute("ROLLBACK")
-            _write_all(result_w, marshal.dumps(rows))
+            _write_all(result_w, marshal.dumps(half.payload))
         code = 0
     except BaseException:  # the parent builds this half itself
         code = 1

@@ -20,7 +20,6 @@ import io
 import json
 from bisect import bisect_left
 from datetime import date
-from operator import itemgetter
 from typing import TextIO
 
 from caseload.io import duetext
@@ -32,38 +31,72 @@ RANKS = ("overdue", "due", "upcoming")
 STATUS_SQL = "CASE rank WHEN 0 THEN 'overdue' WHEN 1 THEN 'due' ELSE 'upcoming' END"
 FORMATS = ("json", "csv", "text")
 # An item's place in the list as one fixed-width string: rank, score descending, due date,
-# id (duelist_sql.ORDER). Sorting these sorts the items, so parts merge by a plain sort.
-KEY = "printf('%d%07d%s%020d', rank, 5000000 - score, due_on, id)"
+# id (duelist_sql.ORDER). Each item's text follows its key, so sorting the keyed texts
+# sorts the items, and parts built apart merge by a plain sort.
+KEY = "printf('%d%07d%-10.10s%020d', rank, 5000000 - score, due_on, id)"
+KEY_WIDTH = 38
+# Keyed texts cross into Python (and from the helper) joined by this character, as one
+# string: a 70k-item list is then one object, not 70k rows. A text that holds it (it
+# is a control character: JSON escapes it, and a CSV cell would need it stored) makes
+# a part fall back to rows.
+SEP = "\x1e"
 
 
 def part(
     conn, fmt: str, day: date, days: int, overdue_days=None, windows=None, *,
     redacted: bool = False, part: int = 0, parts: int = 1, attempts_needed: int = 3,
-) -> list[tuple[str, str]]:  # fmt: skip
-    """The list's items as ``(key, text)`` in list order: a JSON object, a CSV line or a
-    printout block each. With ``parts`` > 1, only the items of patients whose id is
-    ``part`` modulo ``parts``: a share of the work for another process (io.duehelper)."""
+    block: int = duelist_sql.BLOCK,
+) -> Part:  # fmt: skip
+    """The list's items, keyed (``KEY`` then the text: a JSON object, a CSV line or a
+    printout block). With ``parts`` > 1, only the items of the patients in every
+    ``parts``-th block of ``block`` ids, starting at block ``part``: a share of the work
+    for another process (io.duehelper)."""
     select, derived = _SELECTS[fmt]()
     if redacted:
         duelist_sql.register_redaction(conn)
     inner = duelist_sql.scored_sql(windows, redacted, split=parts > 1)
     for level in derived:  # columns computed once, in a level of their own
         inner = f"SELECT *, {level} FROM ({inner}) LIMIT -1 OFFSET 0"
-    sql = f"SELECT {KEY} AS sort_key, {select} FROM ({inner}) ORDER BY sort_key"
     bound = duelist_sql.params(day, days, overdue_days)
     if parts > 1:
-        bound.update(part=part, parts=parts)
-    rows = conn.execute(sql, bound).fetchall()
-    return _blocks(conn, rows, day, attempts_needed) if fmt == "text" else rows
+        bound.update(part=part, parts=parts, block=block)
+    if fmt == "text":  # each block has Python work to do (attempts, the long hand)
+        sql = f"SELECT {KEY} AS sort_key, {select} FROM ({inner}) ORDER BY sort_key"
+        return Part(_blocks(conn, conn.execute(sql, bound).fetchall(), day, attempts_needed))
+    keyed = f"SELECT {KEY} || {select} AS line FROM ({inner}) ORDER BY line"
+    joined, count = conn.execute(
+        f"SELECT group_concat(line, char(30)), count(*) FROM ({keyed})", bound
+    ).fetchone()
+    if not count:
+        return Part([])
+    if joined.count(SEP) == count - 1:
+        return Part(joined)
+    return Part([line for (line,) in conn.execute(keyed, bound)])
+
+
+class Part:
+    """One part of a list: its keyed texts, held as one ``SEP``-joined string when no
+    text contains ``SEP`` (``joined``), else as a list. ``payload`` is what crosses
+    between processes (marshal: a str or a list of str)."""
+
+    def __init__(self, payload: str | list[str]) -> None:
+        if isinstance(payload, list) and all(SEP not in line for line in payload):
+            payload = SEP.join(payload)
+        self.payload = payload
+
+    def lines(self) -> list[str]:
+        if isinstance(self.payload, list):
+            return self.payload
+        return self.payload.split(SEP) if self.payload else []
 
 
 class Listing:
     """A whole list in order: each item's text, and where each rank's items start."""
 
-    def __init__(self, rows: list[tuple[str, str]]) -> None:
-        self.texts = [text for _, text in rows]
-        self.cuts = (0, bisect_left(rows, ("1",)), bisect_left(rows, ("2",)), len(rows))
+    def __init__(self, lines: list[str]) -> None:
+        self.cuts = (0, bisect_left(lines, "1"), bisect_left(lines, "2"), len(lines))
         self.counts = {r: self.cuts[n + 1] - self.cuts[n] for n, r in enumerate(RANKS)}
+        self.texts = [line[KEY_WIDTH:] for line in lines]
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -72,13 +105,12 @@ class Listing:
         return self.texts[self.cuts[rank] : self.cuts[rank + 1]]
 
 
-def merge(parts: list[list[tuple[str, str]]]) -> Listing:
-    """The parts of one list (each in list order) as the whole list, in list order."""
-    if len(parts) == 1:
-        return Listing(parts[0])
-    rows = [row for p in parts for row in p]
-    rows.sort(key=itemgetter(0))  # already-sorted runs: a merge, not a sort
-    return Listing(rows)
+def merge(parts: list[Part]) -> Listing:
+    """The parts of one list as the whole list, in list order (a part is in list order
+    in practice, which makes this sort a merge of sorted runs; it is right either way)."""
+    lines = [line for p in parts for line in p.lines()]
+    lines.sort()
+    return Listing(lines)
 
 
 def write(
@@ -249,8 +281,8 @@ def _break() -> str:
     )
 
 
-def _blocks(conn, rows: list, day: date, needed: int) -> list[tuple[str, str]]:
-    """(key, block) for each text row: SQL's block, else the long hand's lines; then the
+def _blocks(conn, rows: list, day: date, needed: int) -> list[str]:
+    """Each text row's keyed block: SQL's block, else the long hand's lines; then the
     item's failed attempts ("attempt 2 of 3") below it."""
     from caseload.services.duelist_referrals import attempts
 
@@ -260,7 +292,7 @@ def _blocks(conn, rows: list, day: date, needed: int) -> list[tuple[str, str]]:
         if text is None:
             text = "\n".join(duetext.item_lines(item(key, fid, json.loads(fields)), day))
         note = tries.get(fid)
-        out.append((key, f"{text}\n    {note}" if note else text))
+        out.append(f"{key}{text}\n    {note}" if note else key + text)
     return out
 
 

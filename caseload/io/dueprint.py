@@ -114,8 +114,8 @@ def _record(conn, action: str, day: date, **detail) -> None:
 
 def _build(conn, fmt, day, days, overdue_days, windows, redacted, attempts_needed, helper):
     """(the SQL-built listing, None) for json/csv/text, (None, the built list) otherwise.
-    With a helper, this process builds the even half and the helper the odd one; if the
-    helper has no answer, this process builds the odd half too."""
+    With a helper, this process builds the first half and the helper the second; if the
+    helper has no answer, this process builds the second half too."""
     if fmt not in FAST:
         from caseload.services import duelist
 

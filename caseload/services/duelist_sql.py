@@ -52,6 +52,13 @@ def _not_reached(since: str) -> str:
     )
 
 
+# Patients in blocks of ``:block`` ids, dealt out to the parts in turn: each part reads
+# the table pages of its own blocks (rows are stored in id order), and every part gets
+# patients from all over the caseload, old and new.
+_SPLIT = " AND (f.patient_id / :block) % :parts = :part"
+BLOCK = 512
+
+
 def scored_sql(
     overrides: Mapping[str, tuple[int, int]] | None, redacted: bool = False, split: bool = False
 ) -> str:
@@ -59,8 +66,8 @@ def scored_sql(
 
     ``redacted``: name, pref and phone come through the SQL functions ``cl_initials``
     and ``cl_mask_phone``, which the caller registers (``register_redaction``).
-    ``split``: only the items of patients whose id is ``:part`` modulo ``:parts`` (one
-    part of a list built by several processes, io.duelist_fast)."""
+    ``split``: only the items of one block of patients in ``:parts`` (a part of a list
+    built by several processes, io.duelist_fast)."""
     overrides = overrides or {}
     name = "p.given_name || ' ' || p.family_name"
     pref, phone = "p.preferred_name", "p.phone"
@@ -90,7 +97,7 @@ def scored_sql(
        AND (:oldest IS NULL OR f.due_on >= :oldest)
        AND (f.due_on <= :lookahead
             OR julianday(f.due_on) - julianday(:today) <= {before})
-       AND p.status = 'active'{" AND f.patient_id % :parts = :part" if split else ""}
+       AND p.status = 'active'{_SPLIT if split else ""}
      LIMIT -1 OFFSET 0
     """
     rp = _points("risk", schedule.RISK_POINTS)
