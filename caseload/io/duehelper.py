@@ -36,6 +36,8 @@ class Helper:
 
     def __init__(self, pid: int, job_w: int, result_r: int) -> None:
         self.pid, self.job_w, self.result_r = pid, job_w, result_r
+        self._reader: threading.Thread | None = None
+        self._data = b""
 
     @classmethod
     def start(cls, opener: Callable[[], object]) -> Helper | None:
@@ -73,23 +75,29 @@ class Helper:
         with contextlib.suppress(OSError):  # the helper is gone: answer() says so
             _write_all(self.job_w, marshal.dumps(job))
         self._close_fd("job_w")
+        # Take the answer off the pipe as it comes, while this process builds its own
+        # half (SQLite lets other threads run meanwhile): else the helper, done first,
+        # would wait on a full pipe until this process is done too.
+        self._reader = threading.Thread(target=self._drain, name="caseload-due-helper")
+        self._reader.daemon = True
+        self._reader.start()
+
+    def _drain(self) -> None:
+        with contextlib.suppress(OSError):
+            self._data = _read_all(self.result_r)
 
     def answer(self):
         """The helper's half (a ``duelist_fast.Part``), or None if it could not make it."""
         from caseload.io.duelist_fast import Part
 
-        try:
-            data = _read_all(self.result_r)
-        except OSError:
-            data = b""
-        self._close_fd("result_r")
-        self._reap()
+        self._wait()
+        data, self._data = self._data, b""
         try:
             payload = marshal.loads(data) if data else None  # noqa: S302 - our own child's pipe
         except (EOFError, ValueError, TypeError):
             return None
-        if isinstance(payload, str) or (
-            isinstance(payload, list) and all(isinstance(line, str) for line in payload)
+        if isinstance(payload, (str, bytes)) or (
+            isinstance(payload, list) and all(isinstance(x, (str, bytes)) for x in payload)
         ):
             return Part(payload)
         return None
@@ -97,6 +105,13 @@ class Helper:
     def close(self) -> None:
         """Let the helper go (an unasked helper reads end-of-file and leaves) and reap it."""
         self._close_fd("job_w")
+        self._wait()
+
+    def _wait(self) -> None:
+        """The reader done (the helper has answered or left), its pipe closed, the helper reaped."""
+        if self._reader is not None:
+            self._reader.join()
+            self._reader = None
         self._close_fd("result_r")
         self._reap()
 

@@ -15,9 +15,11 @@ two-core machine: io.duehelper) and merged by a sort of already-sorted runs.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
+import os
 from bisect import bisect_left
 from datetime import date
 from typing import TextIO
@@ -40,6 +42,7 @@ KEY_WIDTH = 38
 # is a control character: JSON escapes it, and a CSV cell would need it stored) makes
 # a part fall back to rows.
 SEP = "\x1e"
+BSEP = SEP.encode()
 
 
 def part(
@@ -64,44 +67,54 @@ def part(
         sql = f"SELECT {KEY} AS sort_key, {select} FROM ({inner}) ORDER BY sort_key"
         return Part(_blocks(conn, conn.execute(sql, bound).fetchall(), day, attempts_needed))
     keyed = f"SELECT {KEY} || {select} AS line FROM ({inner}) ORDER BY line"
-    joined, count = conn.execute(
-        f"SELECT group_concat(line, char(30)), count(*) FROM ({keyed})", bound
-    ).fetchone()
-    if not count:
-        return Part([])
-    if joined.count(SEP) == count - 1:
-        return Part(joined)
-    return Part([line for (line,) in conn.execute(keyed, bound)])
+    factory, conn.text_factory = conn.text_factory, bytes  # UTF-8 as stored, as written
+    try:
+        joined, count = conn.execute(
+            f"SELECT group_concat(line, char(30)), count(*) FROM ({keyed})", bound
+        ).fetchone()
+        if not count:
+            return Part(b"")
+        # JSON escapes every control character; a CSV cell could hold SEP.
+        if fmt == "json" or joined.count(BSEP) == count - 1:
+            return Part(joined)
+        return Part([line for (line,) in conn.execute(keyed, bound)])
+    finally:
+        conn.text_factory = factory
 
 
 class Part:
-    """One part of a list: its keyed texts, held as one ``SEP``-joined string when no
-    text contains ``SEP`` (``joined``), else as a list. ``payload`` is what crosses
-    between processes (marshal: a str or a list of str)."""
+    """One part of a list: its keyed texts (str for the printout, UTF-8 bytes for JSON
+    and CSV), held as one ``SEP``-joined string when no text contains ``SEP``, else as a
+    list. ``payload`` is what crosses between processes (marshal)."""
 
-    def __init__(self, payload: str | list[str]) -> None:
-        if isinstance(payload, list) and all(SEP not in line for line in payload):
-            payload = SEP.join(payload)
+    def __init__(self, payload: str | bytes | list) -> None:
+        if isinstance(payload, list) and payload:
+            sep = SEP if isinstance(payload[0], str) else BSEP
+            if all(sep not in line for line in payload):
+                payload = sep.join(payload)
         self.payload = payload
 
-    def lines(self) -> list[str]:
+    def lines(self) -> list:
         if isinstance(self.payload, list):
             return self.payload
-        return self.payload.split(SEP) if self.payload else []
+        if not self.payload:
+            return []
+        return self.payload.split(SEP if isinstance(self.payload, str) else BSEP)
 
 
 class Listing:
     """A whole list in order: each item's text, and where each rank's items start."""
 
-    def __init__(self, lines: list[str]) -> None:
-        self.cuts = (0, bisect_left(lines, "1"), bisect_left(lines, "2"), len(lines))
+    def __init__(self, lines: list) -> None:
+        ranks = ("1", "2") if not lines or isinstance(lines[0], str) else (b"1", b"2")
+        self.cuts = (0, *(bisect_left(lines, r) for r in ranks), len(lines))
         self.counts = {r: self.cuts[n + 1] - self.cuts[n] for n, r in enumerate(RANKS)}
         self.texts = [line[KEY_WIDTH:] for line in lines]
 
     def __len__(self) -> int:
         return len(self.texts)
 
-    def section(self, rank: int) -> list[str]:
+    def section(self, rank: int) -> list:
         return self.texts[self.cuts[rank] : self.cuts[rank + 1]]
 
 
@@ -121,21 +134,28 @@ def write(
     key order, one object a line as io.formats.write_json writes them)."""
     texts = listing.texts
     if fmt == "json":
-        if not texts:
-            out.write("[]\n")
-            return
-        out.write("[\n ")
-        out.write(",\n ".join(texts))
-        out.write("\n]\n")
+        _emit(out, [b"[\n ", b",\n ".join(texts), b"\n]\n"] if texts else [b"[]\n"])
     elif fmt == "csv":
-        out.write(",".join(CSV_KEYS) + "\n")
-        if texts:
-            out.write("\n".join(texts))
-            out.write("\n")
+        header = ",".join(CSV_KEYS).encode() + b"\n"
+        _emit(out, [header, b"\n".join(texts), b"\n"] if texts else [header])
     else:
         sections = [listing.section(n) for n in range(len(RANKS))]
         duetext.write(out, day, days, sections, coordinator=coordinator, hidden=hidden,
                       minutes=minutes)  # fmt: skip
+
+
+def _emit(out: TextIO, pieces: list[bytes]) -> None:
+    """UTF-8 ``pieces`` to a text stream: straight to its byte buffer when it writes UTF-8
+    with no newline translation (a 28 MB list is not decoded and encoded again)."""
+    buffer = getattr(out, "buffer", None)
+    encoding = getattr(out, "encoding", None) or ""
+    if buffer is not None and os.linesep == "\n" and codecs.lookup(encoding).name == "utf-8":
+        out.flush()
+        for piece in pieces:
+            buffer.write(piece)
+        return
+    for piece in pieces:
+        out.write(piece.decode())
 
 
 # --- JSON ---------------------------------------------------------------------------
