@@ -29,7 +29,7 @@ import sys
 import time
 from datetime import date, timedelta
 
-from common import DATA, caseload_cmd, demo_store, summary, time_runs
+from common import DATA, caseload_cmd, demo_store, program, summary, time_runs
 
 KINDS = ("call", "visit", "med_review", "screening", "appointment", "other")
 
@@ -133,15 +133,18 @@ def main() -> None:
 
 
 def profile(cmd: list[str]) -> None:
+    args = cmd[len(program()) :]
     imp = subprocess.run(
-        [sys.executable, "-X", "importtime", *cmd[1:]], capture_output=True, text=True
+        [sys.executable, "-X", "importtime", "-m", "caseload", *args],
+        capture_output=True,
+        text=True,
     )
     lines = [ln for ln in imp.stderr.splitlines() if ln.startswith("import time:")]
     top = sorted(lines[1:], key=lambda ln: int(ln.split("|")[1]), reverse=True)[:12]
     print("slowest imports (cumulative µs):")
     print("\n".join(top))
     prof = subprocess.run(
-        [sys.executable, "-m", "cProfile", "-s", "cumulative", *cmd[1:]],
+        [sys.executable, "-m", "cProfile", "-s", "cumulative", "-m", "caseload", *args],
         capture_output=True,
         text=True,
     )

@@ -37,7 +37,7 @@ class Helper:
     def __init__(self, pid: int, job_w: int, result_r: int) -> None:
         self.pid, self.job_w, self.result_r = pid, job_w, result_r
         self._reader: threading.Thread | None = None
-        self._data = b""
+        self._tag, self._size, self._data = b"", -1, b""
 
     @classmethod
     def start(cls, opener: Callable[[], object]) -> Helper | None:
@@ -84,6 +84,9 @@ class Helper:
 
     def _drain(self) -> None:
         with contextlib.suppress(OSError):
+            self._tag = _read_exact(self.result_r, 1)
+            if self._tag == b"B":
+                self._size = int.from_bytes(_read_exact(self.result_r, 8), "big")
             self._data = _read_all(self.result_r)
 
     def answer(self):
@@ -91,9 +94,13 @@ class Helper:
         from caseload.io.duelist_fast import Part
 
         self._wait()
-        data, self._data = self._data, b""
+        tag, data, self._data = self._tag, self._data, b""
+        if tag == b"B":  # the usual answer: JSON or CSV lines, joined, as they came
+            return Part(data) if len(data) == self._size else None  # else cut off
+        if tag != b"M" or not data:
+            return None  # the helper left without answering
         try:
-            payload = marshal.loads(data) if data else None  # noqa: S302 - our own child's pipe
+            payload = marshal.loads(data)  # noqa: S302 - our own child's pipe
         except (EOFError, ValueError, TypeError):
             return None
         if isinstance(payload, (str, bytes)) or (
@@ -154,12 +161,23 @@ def _serve(opener: Callable[[], object], job_r: int, result_w: int) -> None:
             conn.execute("BEGIN")  # the parent holds writers off: its snapshot
             half = duelist_fast.part(conn, fmt, **job, part=1, parts=2)
             conn.execute("ROLLBACK")
-            _write_all(result_w, marshal.dumps(half.payload))
+            if isinstance(half.payload, bytes):  # sent as it is: no copy made to pack it
+                _write_all(result_w, b"B" + len(half.payload).to_bytes(8, "big"))
+                _write_all(result_w, half.payload)
+            else:
+                _write_all(result_w, b"M" + marshal.dumps(half.payload))
         code = 0
     except BaseException:  # the parent builds this half itself
         code = 1
     finally:
         os._exit(code)
+
+
+def _read_exact(fd: int, n: int) -> bytes:
+    data = b""
+    while len(data) < n and (chunk := os.read(fd, n - len(data))):
+        data += chunk
+    return data
 
 
 def _read_all(fd: int) -> bytes:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import getpass
-import hashlib
 import os
 import re
 import secrets
@@ -104,6 +103,8 @@ def derived_raw_key(key: Key, db_path: Path) -> str:
         return key.secret
     with open(db_path, "rb") as fh:
         salt = fh.read(_SALT_LEN)
+    import hashlib  # a passphrase's key only: not imported on a key file's cron path
+
     dk = hashlib.pbkdf2_hmac("sha512", key.secret.encode("utf-8"), salt, _KDF_ITER, dklen=32)
     return dk.hex()
 

@@ -7,7 +7,6 @@ so the fast path never needs to import Alembic.
 from __future__ import annotations
 
 from caseload.errors import CaseloadError
-from caseload.store.backup import backup_before
 from caseload.store.revision import HEAD, KNOWN, check_revision, read_revision
 
 __all__ = ["HEAD", "KNOWN", "check_revision", "ensure_schema", "read_revision", "upgrade"]
@@ -19,6 +18,8 @@ def ensure_schema(engine) -> None:
     if check_revision(rev):
         return
     if rev is not None:
+        from caseload.store.backup import backup_before  # only on an upgrade: not on the cron path
+
         backup_before(engine, f"upgrade-from-{rev}")
     upgrade(engine)
 
