@@ -22,6 +22,7 @@ import json
 import os
 from bisect import bisect_left
 from datetime import date
+from itertools import islice
 from typing import TextIO
 
 from caseload.io import duetext
@@ -103,19 +104,20 @@ class Part:
 
 
 class Listing:
-    """A whole list in order: each item's text, and where each rank's items start."""
+    """A whole list in order: its keyed lines, and where each rank's items start."""
 
     def __init__(self, lines: list) -> None:
         ranks = ("1", "2") if not lines or isinstance(lines[0], str) else (b"1", b"2")
+        self.lines = lines
         self.cuts = (0, *(bisect_left(lines, r) for r in ranks), len(lines))
         self.counts = {r: self.cuts[n + 1] - self.cuts[n] for n, r in enumerate(RANKS)}
-        self.texts = [line[KEY_WIDTH:] for line in lines]
 
     def __len__(self) -> int:
-        return len(self.texts)
+        return len(self.lines)
 
     def section(self, rank: int) -> list:
-        return self.texts[self.cuts[rank] : self.cuts[rank + 1]]
+        """The texts (keys taken off) of one rank's items."""
+        return [line[KEY_WIDTH:] for line in self.lines[self.cuts[rank] : self.cuts[rank + 1]]]
 
 
 def merge(parts: list[Part]) -> Listing:
@@ -132,30 +134,39 @@ def write(
 ) -> None:  # fmt: skip
     """The same bytes as io.duelist.write of the built list (json: the same values and
     key order, one object a line as io.formats.write_json writes them)."""
-    texts = listing.texts
     if fmt == "json":
-        _emit(out, [b"[\n ", b",\n ".join(texts), b"\n]\n"] if texts else [b"[]\n"])
+        _emit(out, listing.lines, b"[\n ", b",\n ", b"\n]\n", b"[]\n")
     elif fmt == "csv":
         header = ",".join(CSV_KEYS).encode() + b"\n"
-        _emit(out, [header, b"\n".join(texts), b"\n"] if texts else [header])
+        _emit(out, listing.lines, header, b"\n", b"\n", header)
     else:
         sections = [listing.section(n) for n in range(len(RANKS))]
         duetext.write(out, day, days, sections, coordinator=coordinator, hidden=hidden,
                       minutes=minutes)  # fmt: skip
 
 
-def _emit(out: TextIO, pieces: list[bytes]) -> None:
-    """UTF-8 ``pieces`` to a text stream: straight to its byte buffer when it writes UTF-8
-    with no newline translation (a 28 MB list is not decoded and encoded again)."""
+def _emit(out: TextIO, lines: list[bytes], head: bytes, sep: bytes, tail: bytes, empty: bytes):
+    """Keyed UTF-8 ``lines``, keys taken off, between ``head`` and ``tail`` and ``sep``
+    apart (``empty`` for none), to a text stream: straight to its byte buffer when it
+    writes UTF-8 with no newline translation, a line at a time (a 28 MB list is neither
+    decoded and encoded again nor joined into one string)."""
     buffer = getattr(out, "buffer", None)
     encoding = getattr(out, "encoding", None) or ""
-    if buffer is not None and os.linesep == "\n" and codecs.lookup(encoding).name == "utf-8":
-        out.flush()
-        for piece in pieces:
-            buffer.write(piece)
+    if buffer is None or os.linesep != "\n" or codecs.lookup(encoding).name != "utf-8":
+        body = sep.join(line[KEY_WIDTH:] for line in lines)
+        out.write((head + body + tail if lines else empty).decode())
         return
-    for piece in pieces:
-        out.write(piece.decode())
+    out.flush()
+    write = buffer.write
+    if not lines:
+        write(empty)
+        return
+    write(head)
+    write(lines[0][KEY_WIDTH:])
+    for line in islice(lines, 1, None):
+        write(sep)
+        write(line[KEY_WIDTH:])
+    write(tail)
 
 
 # --- JSON ---------------------------------------------------------------------------
