@@ -207,12 +207,16 @@ def _lit(text: str) -> str:
 STARTS = "".join(c for c in FORMULA if c != "-") + "-"
 
 
-def _cell(x: str, quote: str) -> str:
-    """A text CSV cell as io.formats.cell writes it: NULL as '', a formula start (after
-    any apostrophes) defused with an apostrophe, then quoted as csv.writer would. Two
-    GLOBs let the common cell through."""
+def _defused(x: str) -> str:
+    """A formula start (after any apostrophes) defused with an apostrophe."""
     first = ", ".join(_lit(c) for c in STARTS)
-    v = f"iif(substr(ltrim({x}, ''''), 1, 1) IN ({first}), '''' || {x}, {x})"
+    return f"iif(substr(ltrim({x}, ''''), 1, 1) IN ({first}), '''' || {x}, {x})"
+
+
+def _cell(x: str, quote: str) -> str:
+    """A text CSV cell as io.formats.cell writes it: NULL as '', defused, then quoted as
+    csv.writer would. Two GLOBs let the common cell through."""
+    v = _defused(x)
     test = " OR ".join(f"instr({v}, {_lit(c)})" for c in quote)
     quoted = f"""iif({test}, '"' || replace({v}, '"', '""') || '"', {v})"""
     return (
@@ -221,20 +225,36 @@ def _cell(x: str, quote: str) -> str:
     )
 
 
+def _plain_cell(x: str) -> str:
+    """A cell known to hold nothing csv.writer quotes: only the formula check is left."""
+    return (
+        f"CASE WHEN {x} IS NULL THEN '' WHEN {x} GLOB {_lit('[' + chr(39) + STARTS + ']*')}"
+        f" THEN {_defused(x)} ELSE {x} END"
+    )
+
+
+# The free-text cells; kind and risk are codes, checked against their enums on every
+# write, so they never need quoting or defusing.
+_FREE = ("ext", "name", "title", "phone", "language")
+
+
 def _csv() -> tuple[str, tuple]:
     q = _quote_chars()
-    cells = [
-        "id",
-        *(_cell(c, q) for c in ("ext", "name", "title", "kind")),
-        "due_on",
-        STATUS_SQL,
-        "d",
-        "iif(missed, 'yes', 'no')",
-        *(_cell(c, q) for c in ("phone", "language", "risk")),
-        "coalesce(last_on, '')",
-        "iif(score < 0, '''' || score, score)",
-    ]
-    return " || ',' || ".join(cells), ()
+
+    def line(cell) -> str:
+        ext, name, title, phone, language = (cell(c) for c in _FREE)
+        cells = [
+            "id", ext, name, title, "kind", "due_on", STATUS_SQL, "d",
+            "iif(missed, 'yes', 'no')", phone, language, "risk", "coalesce(last_on, '')",
+            "iif(score < 0, '''' || score, score)",
+        ]  # fmt: skip
+        return f"printf('{','.join(['%s'] * len(cells))}', {', '.join(cells)})"
+
+    # One scan of the row's free text for the characters that make a cell quoted: the
+    # usual row has none, and its cells need only the formula check.
+    free = " || ".join(f"coalesce({c}, '')" for c in _FREE)
+    special = f"({free}) GLOB {_lit('*[' + q + ']*')}"
+    return f"iif({special}, {line(lambda c: _cell(c, q))}, {line(_plain_cell)})", ()
 
 
 # --- text (paper) -------------------------------------------------------------------
