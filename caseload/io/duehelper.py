@@ -37,7 +37,7 @@ class Helper:
     def __init__(self, pid: int, job_w: int, result_r: int) -> None:
         self.pid, self.job_w, self.result_r = pid, job_w, result_r
         self._reader: threading.Thread | None = None
-        self._tag, self._size, self._data = b"", -1, b""
+        self._answer = None
 
     @classmethod
     def start(cls, opener: Callable[[], object]) -> Helper | None:
@@ -83,31 +83,23 @@ class Helper:
         self._reader.start()
 
     def _drain(self) -> None:
-        with contextlib.suppress(OSError):
-            self._tag = _read_exact(self.result_r, 1)
-            if self._tag == b"B":
-                self._size = int.from_bytes(_read_exact(self.result_r, 8), "big")
-            self._data = _read_all(self.result_r)
+        """The reader thread: the answer off the pipe, unpacked and split into lines while
+        this process's own half is still being built."""
+        try:
+            tag = _read_exact(self.result_r, 1)
+            size = int.from_bytes(_read_exact(self.result_r, 8), "big") if tag == b"B" else -1
+            answer = _unpack(tag, size, _read_all(self.result_r))
+            if answer is not None:
+                answer.lines()
+            self._answer = answer
+        except Exception:  # no answer: this process builds that half itself
+            self._answer = None
 
     def answer(self):
         """The helper's half (a ``duelist_fast.Part``), or None if it could not make it."""
-        from caseload.io.duelist_fast import Part
-
         self._wait()
-        tag, data, self._data = self._tag, self._data, b""
-        if tag == b"B":  # the usual answer: JSON or CSV lines, joined, as they came
-            return Part(data) if len(data) == self._size else None  # else cut off
-        if tag != b"M" or not data:
-            return None  # the helper left without answering
-        try:
-            payload = marshal.loads(data)  # noqa: S302 - our own child's pipe
-        except (EOFError, ValueError, TypeError):
-            return None
-        if isinstance(payload, (str, bytes)) or (
-            isinstance(payload, list) and all(isinstance(x, (str, bytes)) for x in payload)
-        ):
-            return Part(payload)
-        return None
+        answer, self._answer = self._answer, None
+        return answer
 
     def close(self) -> None:
         """Let the helper go (an unasked helper reads end-of-file and leaves) and reap it."""
@@ -133,6 +125,25 @@ class Helper:
             pid, self.pid = self.pid, 0
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
+
+
+def _unpack(tag: bytes, size: int, data: bytes):
+    """The helper's answer as a ``duelist_fast.Part``, or None when there is none."""
+    from caseload.io.duelist_fast import Part
+
+    if tag == b"B":  # the usual answer: JSON or CSV lines, joined, as they came
+        return Part(data) if len(data) == size else None  # else cut off
+    if tag != b"M" or not data:
+        return None  # the helper left without answering
+    try:
+        payload = marshal.loads(data)  # noqa: S302 - our own child's pipe
+    except (EOFError, ValueError, TypeError):
+        return None
+    if isinstance(payload, (str, bytes)) or (
+        isinstance(payload, list) and all(isinstance(x, (str, bytes)) for x in payload)
+    ):
+        return Part(payload)
+    return None
 
 
 def _can_fork() -> bool:

@@ -94,13 +94,20 @@ class Part:
             if all(sep not in line for line in payload):
                 payload = sep.join(payload)
         self.payload = payload
+        self._lines: list | None = None
 
     def lines(self) -> list:
-        if isinstance(self.payload, list):
-            return self.payload
-        if not self.payload:
-            return []
-        return self.payload.split(SEP if isinstance(self.payload, str) else BSEP)
+        """The keyed texts, one a line (split once, then kept)."""
+        if self._lines is None:
+            p = self.payload
+            self._lines = (
+                p
+                if isinstance(p, list)
+                else p.split(SEP if isinstance(p, str) else BSEP)
+                if p
+                else []
+            )
+        return self._lines
 
 
 class Listing:
