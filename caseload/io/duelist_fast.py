@@ -22,7 +22,6 @@ import json
 import os
 from bisect import bisect_left
 from datetime import date
-from itertools import islice
 from typing import TextIO
 
 from caseload.io import duetext
@@ -155,8 +154,8 @@ def write(
 def _emit(out: TextIO, lines: list[bytes], head: bytes, sep: bytes, tail: bytes, empty: bytes):
     """Keyed UTF-8 ``lines``, keys taken off, between ``head`` and ``tail`` and ``sep``
     apart (``empty`` for none), to a text stream: straight to its byte buffer when it
-    writes UTF-8 with no newline translation, a line at a time (a 28 MB list is neither
-    decoded and encoded again nor joined into one string)."""
+    writes UTF-8 with no newline translation, 2,048 lines a write (a 28 MB list is
+    neither decoded and encoded again nor joined into one string)."""
     buffer = getattr(out, "buffer", None)
     encoding = getattr(out, "encoding", None) or ""
     if buffer is None or os.linesep != "\n" or codecs.lookup(encoding).name != "utf-8":
@@ -169,10 +168,10 @@ def _emit(out: TextIO, lines: list[bytes], head: bytes, sep: bytes, tail: bytes,
         write(empty)
         return
     write(head)
-    write(lines[0][KEY_WIDTH:])
-    for line in islice(lines, 1, None):
-        write(sep)
-        write(line[KEY_WIDTH:])
+    for start in range(0, len(lines), 2048):  # a few hundred kB a write
+        if start:
+            write(sep)
+        write(sep.join([line[KEY_WIDTH:] for line in lines[start : start + 2048]]))
     write(tail)
 
 
