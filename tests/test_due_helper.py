@@ -66,7 +66,7 @@ import json, sys
 from datetime import date
 from pathlib import Path
 from caseload.io import duelist_fast
-from caseload.io.duehelper import Helper
+from caseload.io.duehelper import PARENTS, Helper
 from caseload.store.keys import read_key_file
 
 db, key_path, mode = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
@@ -89,7 +89,7 @@ if mode == "unasked":
 conn.execute("BEGIN IMMEDIATE")
 helper.ask("text", day, 14, None, None, redacted=False, attempts_needed=3, block=8)
 theirs = helper.answer()
-mine = duelist_fast.part(conn, "text", day, 14, part=0, parts=2, block=8)
+mine = duelist_fast.part(conn, "text", day, 14, **PARENTS, block=8)
 conn.execute("ROLLBACK")
 whole = duelist_fast.part(conn, "text", day, 14)
 answer = None if theirs is None else theirs.lines()

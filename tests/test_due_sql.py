@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from caseload.io import duelist as writer
 from caseload.io import duelist_fast
+from caseload.io.duehelper import HELPERS, PARENTS
 from caseload.services import duelist, duelist_sql, schedule
 
 TODAY = date(2026, 11, 23)
@@ -85,7 +86,7 @@ options = st.fixed_dictionaries(
         "overdue_days": st.one_of(st.none(), st.just(0), st.integers(1, 120)),
         "redacted": st.booleans(),
         # the list built whole, or in parts by patient id and merged (io.duehelper's way)
-        "parts": st.sampled_from([1, 2, 3]),
+        "parts": st.sampled_from([1, 2, 3, 9]),
         "windows": st.one_of(
             st.just({}),
             st.dictionaries(
@@ -157,10 +158,14 @@ def _fill(conn, patients, followups) -> None:
 def _fast(conn, fmt: str, days: int = 0, *, overdue_days=None, windows=None, redacted=False,
           parts: int = 1) -> str:  # fmt: skip
     """The SQL path's output of one format, built in ``parts`` parts and merged."""
-    kw = {"redacted": redacted, "parts": parts, "block": 1}  # a few patients: blocks of one
+    kw = {"redacted": redacted, "block": 1}  # a few patients: blocks of one
+    if parts == 9:  # the shares a helper and its parent take (io.duehelper)
+        shares = [PARENTS, HELPERS]
+    else:
+        shares = [{"part": k, "parts": parts} for k in range(parts)]
     built = [
-        duelist_fast.part(conn, fmt, TODAY, days, overdue_days, windows, part=k, **kw)
-        for k in range(parts)
+        duelist_fast.part(conn, fmt, TODAY, days, overdue_days, windows, **share, **kw)
+        for share in shares
     ]
     hidden = duelist_sql.older_overdue(conn, TODAY, overdue_days)
     out = io.StringIO()

@@ -1,4 +1,4 @@
-"""A second process for the due list: half the items built on the machine's other core.
+"""A second process for the due list: a share of the items built on the other core.
 
 At program scale (a 70k-item list) the due list is SQLite work on one core: scoring
 and building each item's JSON object, CSV line or printout block. One process
@@ -6,16 +6,16 @@ cannot share it out: SQLite's threads serialise on its global mutexes (the memor
 accounting, ``localtime``) and ran slower than one. Two processes share nothing,
 so `caseload due` on a multi-core Linux machine forks a helper before it opens the
 store (SQLite forbids carrying a connection across ``fork``); the helper opens its
-own connection, and on request builds the items of every other block of 512
-patients (``duelist_fast.part``) while the parent builds the others, and sends them
-back down a pipe (``marshal``: one string, or a list of them). The parent merges the
-two sorted halves.
+own connection, and on request builds the items of five in every nine blocks of 512
+patients (``duelist_fast.part``) while the parent builds the other four, and sends
+them back down a pipe (raw bytes, or ``marshal``). The parent merges the two sorted
+shares.
 
 The helper reads the parent's snapshot: the parent asks only from inside a
 ``BEGIN IMMEDIATE`` transaction (no other writer can commit until it ends), and
 the helper starts its read transaction after the request. Anything that goes wrong
 in the helper (a wrong key, Ctrl-C, a crash) comes back as "no answer", and the
-parent builds that half itself: the helper can make a list faster, never different.
+parent builds that share itself: the helper can make a list faster, never different.
 """
 
 from __future__ import annotations
@@ -29,6 +29,12 @@ from collections.abc import Callable
 from datetime import date
 
 from caseload.services.duelist_sql import BLOCK
+
+# Blocks of patients (duelist_fast.part) in a cycle of nine: four for the process that
+# asks, five for the helper, which has nothing else to do (the other merges, writes,
+# and started its share later, holding the store; measured: docs/benchmarks.md).
+PARENTS = {"part": 0, "last": 3, "parts": 9}
+HELPERS = {"part": 4, "last": 8, "parts": 9}
 
 
 class Helper:
@@ -61,7 +67,7 @@ class Helper:
 
     def ask(self, fmt: str, day: date, days: int, overdue_days, windows, *, redacted: bool,
             attempts_needed: int, block: int = BLOCK) -> None:  # fmt: skip
-        """Ask for the second half of the list (``duelist_fast.part`` 1 of 2)."""
+        """Ask for the helper's share of the list (``HELPERS``)."""
         job = {
             "block": block,
             "fmt": fmt,
@@ -76,7 +82,7 @@ class Helper:
             _write_all(self.job_w, marshal.dumps(job))
         self._close_fd("job_w")
         # Take the answer off the pipe as it comes, while this process builds its own
-        # half (SQLite lets other threads run meanwhile): else the helper, done first,
+        # share (SQLite lets other threads run meanwhile): else the helper, done first,
         # would wait on a full pipe until this process is done too.
         self._reader = threading.Thread(target=self._drain, name="caseload-due-helper")
         self._reader.daemon = True
@@ -84,7 +90,7 @@ class Helper:
 
     def _drain(self) -> None:
         """The reader thread: the answer off the pipe, unpacked and split into lines while
-        this process's own half is still being built."""
+        this process's own share is still being built."""
         try:
             tag = _read_exact(self.result_r, 1)
             size = int.from_bytes(_read_exact(self.result_r, 8), "big") if tag == b"B" else -1
@@ -92,11 +98,11 @@ class Helper:
             if answer is not None:
                 answer.lines()
             self._answer = answer
-        except Exception:  # no answer: this process builds that half itself
+        except Exception:  # no answer: this process builds that share itself
             self._answer = None
 
     def answer(self):
-        """The helper's half (a ``duelist_fast.Part``), or None if it could not make it."""
+        """The helper's share (a ``duelist_fast.Part``), or None if it could not make it."""
         self._wait()
         answer, self._answer = self._answer, None
         return answer
@@ -170,7 +176,7 @@ def _serve(opener: Callable[[], object], job_r: int, result_w: int) -> None:
             job["day"] = date.fromisoformat(job["day"])
             fmt = job.pop("fmt")
             conn.execute("BEGIN")  # the parent holds writers off: its snapshot
-            half = duelist_fast.part(conn, fmt, **job, part=1, parts=2)
+            half = duelist_fast.part(conn, fmt, **job, **HELPERS)
             conn.execute("ROLLBACK")
             if isinstance(half.payload, bytes):  # sent as it is: no copy made to pack it
                 _write_all(result_w, b"B" + len(half.payload).to_bytes(8, "big"))

@@ -48,12 +48,12 @@ BSEP = SEP.encode()
 def part(
     conn, fmt: str, day: date, days: int, overdue_days=None, windows=None, *,
     redacted: bool = False, part: int = 0, parts: int = 1, attempts_needed: int = 3,
-    block: int = duelist_sql.BLOCK,
+    last: int | None = None, block: int = duelist_sql.BLOCK,
 ) -> Part:  # fmt: skip
     """The list's items, keyed (``KEY`` then the text: a JSON object, a CSV line or a
-    printout block). With ``parts`` > 1, only the items of the patients in every
-    ``parts``-th block of ``block`` ids, starting at block ``part``: a share of the work
-    for another process (io.duehelper)."""
+    printout block). With ``parts`` > 1, only the items of the patients in blocks
+    ``part`` to ``last`` (default: ``part``) of each cycle of ``parts`` blocks of ``block``
+    ids: a share of the work, the rest for another process (io.duehelper)."""
     select, derived = _SELECTS[fmt]()
     if redacted:
         duelist_sql.register_redaction(conn)
@@ -62,7 +62,7 @@ def part(
         inner = f"SELECT *, {level} FROM ({inner}) LIMIT -1 OFFSET 0"
     bound = duelist_sql.params(day, days, overdue_days)
     if parts > 1:
-        bound.update(part=part, parts=parts, block=block)
+        bound.update(part=part, last=part if last is None else last, parts=parts, block=block)
     if fmt == "text":  # each block has Python work to do (attempts, the long hand)
         sql = f"SELECT {KEY} AS sort_key, {select} FROM ({inner}) ORDER BY sort_key"
         return Part(_blocks(conn, conn.execute(sql, bound).fetchall(), day, attempts_needed))

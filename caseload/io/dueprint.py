@@ -58,7 +58,7 @@ def produce(
 ) -> Printed:
     """Build, audit and write the due list: the one path for `caseload due` and the TUI.
 
-    json, csv, text: SQL-built (io.duelist_fast), half by ``helper`` (io.duehelper) if
+    json, csv, text: SQL-built (io.duelist_fast), a share by ``helper`` (io.duehelper) if
     given; table, markdown: ``duelist.build``. Audited before anything is written (a
     store too busy to record it prints nothing). Items overdue by more than
     ``overdue_days`` are left off and counted: in the header of text/table/markdown,
@@ -114,8 +114,8 @@ def _record(conn, action: str, day: date, **detail) -> None:
 
 def _build(conn, fmt, day, days, overdue_days, windows, redacted, attempts_needed, helper):
     """(the SQL-built listing, None) for json/csv/text, (None, the built list) otherwise.
-    With a helper, this process builds the first half and the helper the second; if the
-    helper has no answer, this process builds the second half too."""
+    With a helper, this process builds its share and the helper the rest; if the
+    helper has no answer, this process builds the rest too."""
     if fmt not in FAST:
         from caseload.services import duelist
 
@@ -124,10 +124,12 @@ def _build(conn, fmt, day, days, overdue_days, windows, redacted, attempts_neede
     args = (conn, fmt, day, days, overdue_days, windows)
     if helper is None:
         return duelist_fast.merge([duelist_fast.part(*args, **kw)]), None
-    mine = duelist_fast.part(*args, **kw, part=0, parts=2)
+    from caseload.io.duehelper import HELPERS, PARENTS
+
+    mine = duelist_fast.part(*args, **kw, **PARENTS)
     theirs = helper.answer()
     if theirs is None:
-        theirs = duelist_fast.part(*args, **kw, part=1, parts=2)
+        theirs = duelist_fast.part(*args, **kw, **HELPERS)
     return duelist_fast.merge([mine, theirs]), None
 
 
