@@ -35,8 +35,12 @@ FORMATS = ("json", "csv", "text")
 # An item's place in the list as one fixed-width string: rank, score descending, due date,
 # id (duelist_sql.ORDER). Each item's text follows its key, so sorting the keyed texts
 # sorts the items, and parts built apart merge by a plain sort.
-KEY = "printf('%d%07d%-10.10s%020d', rank, 5000000 - score, due_on, id)"
-KEY_WIDTH = 38
+# (An id below zero, which only a hand-edited store could hold, sorts first, as in SQL.)
+KEY = (
+    "printf('%d%07d%-10.10s%d%019d', rank, 5000000 - score, due_on, id >= 0,"
+    " iif(id >= 0, id, 9223372036854775807 + id))"
+)
+KEY_WIDTH = 38  # 1 + 7 + 10 + 1 + 19
 # Keyed texts cross into Python (and from the helper) joined by this character, as one
 # string: a 70k-item list is then one object, not 70k rows. A text that holds it (it
 # is a control character: JSON escapes it, and a CSV cell would need it stored) makes
@@ -250,7 +254,7 @@ def _csv() -> tuple[str, tuple]:
     def line(cell) -> str:
         ext, name, title, phone, language = (cell(c) for c in _FREE)
         cells = [
-            "id", ext, name, title, "kind", "due_on", STATUS_SQL, "d",
+            "iif(id < 0, '''' || id, id)", ext, name, title, "kind", "due_on", STATUS_SQL, "d",
             "iif(missed, 'yes', 'no')", phone, language, "risk", "coalesce(last_on, '')",
             "iif(score < 0, '''' || score, score)",
         ]  # fmt: skip
