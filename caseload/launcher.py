@@ -54,8 +54,9 @@ def _leave(code: int) -> None:
     import os
 
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # `>&-`: started with no such stream
+                stream.flush()
     except BrokenPipeError:
         code = code or 1
     os._exit(code)

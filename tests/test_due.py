@@ -385,3 +385,17 @@ def test_followups_list_overdue_lists_every_open_overdue_one(cli):
     assert all(r["status"] == "open" for r in rows)
     bad = cli("followups", "list", "--overdue", "--status", "done")
     assert bad.exit_code == 2 and "--overdue lists open follow-ups only" in bad.stderr
+
+
+@pytest.mark.parametrize("fmt", [["--format", "json"], ["-fjson"]])  # the fast path, typer's
+def test_a_closed_stdout_is_one_clear_error(caseload, fmt):
+    """`caseload due >&-` (a cron line gone wrong): exit 1 and a message, no traceback."""
+    cmd = [sys.executable, "-m", "caseload", "--db", str(caseload.db), "--key-file"]
+    cmd += [str(caseload.key), "due", "--date", TODAY.isoformat(), *fmt]
+    done = subprocess.run(
+        cmd, stdin=subprocess.DEVNULL, capture_output=False, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: os.close(1), timeout=60, env=_cron_env(caseload),
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.startswith("caseload: standard output is closed")
+    assert "Traceback" not in done.stderr

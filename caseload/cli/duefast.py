@@ -132,12 +132,15 @@ def parse(argv: list[str]) -> DueArgs | None:
 def run(st: State, args: DueArgs) -> None:
     """Print the due list: Overdue, Due today and Coming up, ranked by priority.
 
-    For json, csv and text a helper process (io.duehelper) builds half the list on a
-    multi-core machine; it is forked here, before this process opens the store."""
+    For json, csv and text a helper process (io.duehelper) builds a share of the list
+    on a multi-core machine; it is forked here, before this process opens the store."""
     from caseload.io import dueprint as writer
+    from caseload.io.private import check_stdout
 
+    if args.output is None or str(args.output) == "-":
+        check_stdout()  # before the list is built and its printout audited
     cfg = st.config()
-    helper = _helper(st, cfg) if args.fmt in writer.FAST else None
+    helper = _helper(st) if args.fmt in writer.FAST else None
     try:
         _produce(st, args, cfg, helper)
     finally:
@@ -145,12 +148,10 @@ def run(st: State, args: DueArgs) -> None:
             helper.close()
 
 
-def _helper(st: State, cfg):
+def _helper(st: State):
     from caseload.io.duehelper import Helper
-    from caseload.store.connect import connect
 
-    key = st.key()  # resolved (and prompted for) once, before the fork
-    return Helper.start(lambda: connect(st.db, key, busy_timeout_ms=cfg.busy_timeout_ms))
+    return Helper.start(st.db, st.key())  # the key resolved (and prompted for) before the fork
 
 
 def _produce(st: State, args: DueArgs, cfg, helper) -> None:

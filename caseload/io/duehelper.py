@@ -5,17 +5,23 @@ and building each item's JSON object, CSV line or printout block. One process
 cannot share it out: SQLite's threads serialise on its global mutexes (the memory
 accounting, ``localtime``) and ran slower than one. Two processes share nothing,
 so `caseload due` on a multi-core Linux machine forks a helper before it opens the
-store (SQLite forbids carrying a connection across ``fork``); the helper opens its
-own connection, and on request builds the items of five in every nine blocks of 512
-patients (``duelist_fast.part``) while the parent builds the other four, and sends
-them back down a pipe (raw bytes, or ``marshal``). The parent merges the two sorted
-shares.
+store (SQLite forbids carrying a connection across ``fork``). Once asked, the helper
+opens the store read-only (``connect_reader``: no repair, no setup, nothing created
+or changed: the parent has opened it, with every check and repair that involves),
+builds the items of five in every nine blocks of 512 patients
+(``duelist_fast.part``) while the parent builds the other four, and sends them back
+down a pipe (raw bytes, or ``marshal``). The parent merges the two sorted shares.
+A caseload with no patient in the helper's blocks (ids under 2,048) lets it go
+unasked (``dueprint._ask``).
 
 The helper reads the parent's snapshot: the parent asks only from inside a
 ``BEGIN IMMEDIATE`` transaction (no other writer can commit until it ends), and
 the helper starts its read transaction after the request. Anything that goes wrong
-in the helper (a wrong key, Ctrl-C, a crash) comes back as "no answer", and the
-parent builds that share itself: the helper can make a list faster, never different.
+in the helper (a wrong key, Ctrl-C, a crash, a fork the system refuses) comes back
+as "no answer", and the parent builds that share itself: the helper can make a list
+faster, never different. A helper still at work well after the parent finished its
+own share (twice as long, at least a second) is killed; so is one whose parent has
+failed or died (``PR_SET_PDEATHSIG``). The helper writes no file and prints nothing.
 """
 
 from __future__ import annotations
@@ -23,10 +29,11 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
+import signal
 import sys
 import threading
-from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 from caseload.services.duelist_sql import BLOCK
 
@@ -46,21 +53,27 @@ class Helper:
         self._answer = None
 
     @classmethod
-    def start(cls, opener: Callable[[], object]) -> Helper | None:
-        """Fork a helper that opens the store with ``opener()``; None where that would not
-        help or is not safe: a process that has opened SQLite before (the driver is not
-        even imported until then), one core, no ``fork`` (Windows), macOS (forking a
-        process that has used system frameworks is unsafe there), or other threads
-        running (a keyring call that timed out: a fork copies only this thread)."""
+    def start(cls, db: Path, key) -> Helper | None:
+        """Fork a helper for the store at ``db`` (``key``: a store.keys.Key); None where
+        that would not help or is not safe: a process that has opened SQLite before (the
+        driver is not even imported until then), one core, no ``fork`` (Windows), macOS
+        (forking a process that has used system frameworks is unsafe there), other
+        threads running (a keyring call that timed out: a fork copies only this thread),
+        or a fork the system refuses (a process limit)."""
         if not _can_fork():
             return None
         job_r, job_w = os.pipe()
         result_r, result_w = os.pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:
+            for fd in (job_r, job_w, result_r, result_w):
+                os.close(fd)
+            return None
         if pid == 0:  # the helper
             os.close(job_w)
             os.close(result_r)
-            _serve(opener, job_r, result_w)  # never returns
+            _serve(db, key, job_r, result_w)  # never returns
         os.close(job_r)
         os.close(result_w)
         return cls(pid, job_w, result_r)
@@ -84,9 +97,12 @@ class Helper:
         # Take the answer off the pipe as it comes, while this process builds its own
         # share (SQLite lets other threads run meanwhile): else the helper, done first,
         # would wait on a full pipe until this process is done too.
-        self._reader = threading.Thread(target=self._drain, name="caseload-due-helper")
-        self._reader.daemon = True
-        self._reader.start()
+        reader = threading.Thread(target=self._drain, name="caseload-due-helper", daemon=True)
+        try:
+            reader.start()
+        except RuntimeError:  # no thread to spare: the answer is read in answer()
+            return
+        self._reader = reader
 
     def _drain(self) -> None:
         """The reader thread: the answer off the pipe, unpacked and split into lines while
@@ -101,16 +117,31 @@ class Helper:
         except Exception:  # no answer: this process builds that share itself
             self._answer = None
 
-    def answer(self):
-        """The helper's share (a ``duelist_fast.Part``), or None if it could not make it."""
+    def answer(self, timeout: float):
+        """The helper's share (a ``duelist_fast.Part``), or None if it could not make it
+        within ``timeout`` seconds more (a stuck helper is killed: cron must not hang)."""
+        if self._reader is None and self.result_r is not None and self.job_w is None:
+            self._drain()  # asked, but with no reader thread
+        elif self._reader is not None:
+            self._reader.join(timeout)
+            if self._reader.is_alive():
+                self._kill()
         self._wait()
         answer, self._answer = self._answer, None
         return answer
 
     def close(self) -> None:
-        """Let the helper go (an unasked helper reads end-of-file and leaves) and reap it."""
+        """Let the helper go: an unasked helper reads end-of-file and leaves; one still at
+        work (this process failed or was interrupted) is killed. Then reap it."""
         self._close_fd("job_w")
+        if self._reader is not None and self._reader.is_alive():
+            self._kill()
         self._wait()
+
+    def _kill(self) -> None:
+        if self.pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
 
     def _wait(self) -> None:
         """The reader done (the helper has answered or left), its pipe closed, the helper reaped."""
@@ -162,32 +193,50 @@ def _can_fork() -> bool:
     )
 
 
-def _serve(opener: Callable[[], object], job_r: int, result_w: int) -> None:
-    """The helper's whole life: open the store, wait for the request, answer, leave.
-    ``os._exit``: no atexit handlers, no flushing of the parent's buffered output."""
+def _serve(db: Path, key, job_r: int, result_w: int) -> None:
+    """The helper's whole life: wait for the request, open the store read-only, answer,
+    leave. The store is opened only once asked: by then the parent has opened it, with
+    every check and repair that involves (an interrupted restore put right, a schema
+    upgraded) and holds writers off. ``os._exit``: no atexit handlers, no flushing of
+    the parent's buffered output."""
     code = 1
     try:
+        _die_with_parent()
         from caseload.io import duelist_fast
+        from caseload.store.connect import connect_reader
+        from caseload.store.keys import derived_raw_key
 
-        conn = opener()
+        raw = derived_raw_key(key, db)  # a passphrase's KDF, while the parent does its own
         data = _read_all(job_r)
         if data:
             job = marshal.loads(data)  # noqa: S302 - our own parent's pipe
             job["day"] = date.fromisoformat(job["day"])
             fmt = job.pop("fmt")
+            conn = connect_reader(db, raw)
             conn.execute("BEGIN")  # the parent holds writers off: its snapshot
-            half = duelist_fast.part(conn, fmt, **job, **HELPERS)
+            share = duelist_fast.part(conn, fmt, **job, **HELPERS)
             conn.execute("ROLLBACK")
-            if isinstance(half.payload, bytes):  # sent as it is: no copy made to pack it
-                _write_all(result_w, b"B" + len(half.payload).to_bytes(8, "big"))
-                _write_all(result_w, half.payload)
+            if isinstance(share.payload, bytes):  # sent as it is: no copy made to pack it
+                _write_all(result_w, b"B" + len(share.payload).to_bytes(8, "big"))
+                _write_all(result_w, share.payload)
             else:
-                _write_all(result_w, b"M" + marshal.dumps(half.payload))
+                _write_all(result_w, b"M" + marshal.dumps(share.payload))
         code = 0
-    except BaseException:  # the parent builds this half itself
+    except BaseException:  # the parent builds this share itself
         code = 1
     finally:
         os._exit(code)
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel kills the helper if its parent dies first (PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    parent = os.getppid()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the call took
+        os._exit(1)
 
 
 def _read_exact(fd: int, n: int) -> bytes:

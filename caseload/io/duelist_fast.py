@@ -33,7 +33,7 @@ RANKS = ("overdue", "due", "upcoming")
 STATUS_SQL = "CASE rank WHEN 0 THEN 'overdue' WHEN 1 THEN 'due' ELSE 'upcoming' END"
 FORMATS = ("json", "csv", "text")
 # An item's place in the list as one fixed-width string: rank, score descending, due date,
-# id (duelist_sql.ORDER). Each item's text follows its key, so sorting the keyed texts
+# id: the order of services.duelist.build). Each item's text follows its key, so sorting the keyed texts
 # sorts the items, and parts built apart merge by a plain sort.
 # (An id below zero, which only a hand-edited store could hold, sorts first, as in SQL.)
 KEY = (

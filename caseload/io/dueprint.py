@@ -7,6 +7,7 @@ from ``services.duelist.build``; the writers are io/duelist.py's.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,6 +15,7 @@ from caseload.io import duelist_fast
 from caseload.io.duelist import write
 from caseload.io.duelist_fast import FORMATS as FAST
 from caseload.io.duetext import referral_section
+from caseload.services import duelist_sql
 from caseload.services.duelist_sql import hidden_note
 
 
@@ -65,15 +67,12 @@ def produce(
     through ``note(line)`` (the CLI: stderr) for json and csv, whose stdout stays
     exact. ``open_stream()`` returns ``(stream, close_it)``."""
     fast = fmt in FAST
-    if fast and helper is not None:
-        # Writers wait until the event is recorded: the helper reads this snapshot.
-        conn.execute("BEGIN IMMEDIATE")
-        helper.ask(fmt, day, days, overdue_days, windows, redacted=redacted,
-                   attempts_needed=attempts_needed)  # fmt: skip
     try:
+        helper = _ask(conn, helper if fast else None, fmt, day, days, overdue_days, windows,
+                      redacted=redacted, attempts_needed=attempts_needed)  # fmt: skip
         hidden, refs = _left_off_and_referrals(conn, day, overdue_days, redacted)
         listing, result = _build(conn, fmt, day, days, overdue_days, windows, redacted,
-                                 attempts_needed, helper if fast else None)  # fmt: skip
+                                 attempts_needed, helper)  # fmt: skip
         counts = listing.counts if fast else result.counts()
         total = len(listing) if fast else len(result.items)
         minutes = minutes_note(conn, day) if fmt in PAPER else ""
@@ -112,6 +111,25 @@ def _record(conn, action: str, day: date, **detail) -> None:
         conn.execute("COMMIT")
 
 
+def _ask(conn, helper, fmt, day, days, overdue_days, windows, **kw):
+    """Start the helper on its share, from inside ``BEGIN IMMEDIATE``: writers wait until
+    the audit event is recorded, so the helper reads this snapshot. A store whose
+    patient ids all fall in this process's blocks (up to 2,047: most caseloads) gives
+    the helper nothing to do: it is let go. Returns the helper still at work, or None."""
+    if helper is None:
+        return None
+    from caseload.io.duehelper import HELPERS
+
+    conn.execute("BEGIN IMMEDIATE")
+    low, high = conn.execute("SELECT min(id), max(id) FROM patient").fetchone()
+    first = HELPERS["part"] * duelist_sql.BLOCK
+    if high is None or (high < first and low > -first):
+        helper.close()
+        return None
+    helper.ask(fmt, day, days, overdue_days, windows, **kw)
+    return helper
+
+
 def _build(conn, fmt, day, days, overdue_days, windows, redacted, attempts_needed, helper):
     """(the SQL-built listing, None) for json/csv/text, (None, the built list) otherwise.
     With a helper, this process builds its share and the helper the rest; if the
@@ -126,8 +144,10 @@ def _build(conn, fmt, day, days, overdue_days, windows, redacted, attempts_neede
         return duelist_fast.merge([duelist_fast.part(*args, **kw)]), None
     from caseload.io.duehelper import HELPERS, PARENTS
 
+    started = time.perf_counter()
     mine = duelist_fast.part(*args, **kw, **PARENTS)
-    theirs = helper.answer()
+    # A helper still at work long after this process finished its own share is stuck.
+    theirs = helper.answer(timeout=max(1.0, 2 * (time.perf_counter() - started)))
     if theirs is None:
         theirs = duelist_fast.part(*args, **kw, **HELPERS)
     return duelist_fast.merge([mine, theirs]), None

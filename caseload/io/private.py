@@ -211,5 +211,15 @@ def open_output(path: Path | None):
     Returns ``(stream, close_it)``; ``-`` means stdout, as for most programs.
     """
     if path is None or str(path) == "-":
+        check_stdout()
         return sys.stdout, False
     return open_private(path), True
+
+
+def check_stdout() -> None:
+    """A program started with its output closed (`caseload due >&-`) has no stdout."""
+    if sys.stdout is None:
+        raise CaseloadError(
+            "standard output is closed: there is nowhere to print",
+            hint="give --output FILE, or run the command with its output open",
+        )

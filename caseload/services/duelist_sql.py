@@ -135,9 +135,6 @@ def _reasons_sql(op: str, np_: str) -> str:
     )
 
 
-ORDER = "ORDER BY rank, score DESC, due_on, id"
-
-
 def register_redaction(conn) -> None:
     """The SQL functions a redacted ``scored_sql`` calls (redaction.initials, mask_phone)."""
     from caseload.services.redaction import initials, mask_phone

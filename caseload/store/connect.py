@@ -89,6 +89,23 @@ def check_store_file(path: Path) -> None:
         )
 
 
+def connect_reader(path: Path, raw_key: str):
+    """A read-only connection to a store another connection of ours has already opened
+    (and so checked, recovered and upgraded): the due list's helper process. Nothing is
+    set up on the file, which is never created or changed; a wrong key raises."""
+    import urllib.parse
+
+    db = _driver()
+    uri = "file:" + urllib.parse.quote(str(Path(path).absolute())) + "?mode=ro"
+    conn = db.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA key = \"x'{raw_key.lower()}'\"")
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    conn.execute("PRAGMA temp_store = MEMORY")  # never spill plaintext temp files
+    conn.execute("PRAGMA cache_size = -32000")
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    return conn
+
+
 def connect(path: Path, key: Key, *, busy_timeout_ms: int = 10000):
     """Open ``path`` with ``key``; raise StoreMissing / StoreLocked / StoreBusy cleanly."""
     check_store_file(path)
