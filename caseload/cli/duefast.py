@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import errno
 import os
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 from caseload.cli.failures import broken_pipe, interrupted, report, say, translate
 from caseload.cli.state import State, hoist_global_options, make_state
@@ -25,8 +25,7 @@ from caseload.errors import CaseloadError, UsageError
 from caseload.io.formats import DUE_FORMATS
 
 
-@dataclass(frozen=True)
-class DueArgs:
+class DueArgs(NamedTuple):
     """A `due` command line, read: the global options and due's own."""
 
     db: Path | None = None

@@ -8,8 +8,8 @@ from ``services.duelist.build``; the writers are io/duelist.py's.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from caseload.io import duelist_fast
 from caseload.io.duelist import write
@@ -19,8 +19,7 @@ from caseload.services import duelist_sql
 from caseload.services.duelist_sql import hidden_note
 
 
-@dataclass
-class Printed:
+class Printed(NamedTuple):
     """What `produce` wrote: the list's length and counts, and how many it kept off."""
 
     total: int

@@ -15,7 +15,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 DEFAULT_WIDTH = 80
 GAP = "  "
@@ -23,8 +23,7 @@ GAP = "  "
 MIN_TEXT = 12
 
 
-@dataclass(frozen=True)
-class Col:
+class Col(NamedTuple):
     """One column: ``key`` of the row dicts, its header, and how it gives way.
 
     ``text``: free text that takes the width left over and is cut with "…".
@@ -44,8 +43,7 @@ class Col:
         return self.label or self.key.replace("_", " ")
 
 
-@dataclass(frozen=True)
-class Table:
+class Table(NamedTuple):
     lines: list[str]
     dropped: list[str]  # headers of the columns with data left out to fit (empty ones go quietly)
 

@@ -8,7 +8,6 @@ window test runs in SQL so that only rows that belong on the list leave SQLite.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from caseload.services import schedule
@@ -20,11 +19,11 @@ STATUS_ORDER = {schedule.OVERDUE: 0, schedule.DUE: 1, schedule.UPCOMING: 2}
 MAX_WINDOW_BEFORE = 60
 
 
-@dataclass
 class DueList:
-    day: date
-    days: int
-    items: list[dict] = field(default_factory=list)
+    """A built due list: its day, look-ahead and items (dicts, in list order)."""
+
+    def __init__(self, day: date, days: int, items: list[dict] | None = None) -> None:
+        self.day, self.days, self.items = day, days, [] if items is None else items
 
     def counts(self) -> dict[str, int]:
         c = {schedule.OVERDUE: 0, schedule.DUE: 0, schedule.UPCOMING: 0}

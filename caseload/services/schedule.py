@@ -8,8 +8,8 @@ reference implementations. *Overdue* and *missed* are computed here, never store
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 # Default windows per kind: (days before due it shows as due, days after due until missed).
 # Chosen from how programs run them: a transition call has no slack (the 2-business-day
@@ -44,8 +44,7 @@ def window_for(
     return (base[0] if before is None else before, base[1] if after is None else after)
 
 
-@dataclass(frozen=True)
-class Standing:
+class Standing(NamedTuple):
     status: str  # overdue | due | upcoming | later
     days_overdue: int
     missed: bool
@@ -162,8 +161,7 @@ def transition_due_dates(
     return call, visit
 
 
-@dataclass(frozen=True)
-class PlannedFollowUp:
+class PlannedFollowUp(NamedTuple):
     kind: str
     title: str
     due_on: date

@@ -20,8 +20,8 @@ import secrets
 import stat
 import sys
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from caseload.errors import StoreLocked
 from caseload.testhooks import crash_point
@@ -43,13 +43,17 @@ NO_KEY_MESSAGE = (
 )
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(NamedTuple):
     """A key and where it came from; the secret never appears in repr or errors."""
 
-    secret: str = field(repr=False)
+    secret: str
     raw: bool
     source: str
+
+    def __repr__(self) -> str:
+        return f"Key(raw={self.raw!r}, source={self.source!r})"
+
+    __str__ = __repr__
 
     def pragma_literal(self) -> str:
         """The value for ``PRAGMA key = …`` / ``rekey`` / ``ATTACH … KEY …``."""
