@@ -11,12 +11,19 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 
 from caseload.services import schedule
-from caseload.services.dates import local_day as _local_day
 
 STATUS_ORDER = {schedule.OVERDUE: 0, schedule.DUE: 1, schedule.UPCOMING: 2}
 # Follow-ups may not set a window opening more than this many days before due, so the
 # due list can bound its index scan (services.followups enforces it; a test pins them).
 MAX_WINDOW_BEFORE = 60
+
+
+def _local_day(value):
+    """services.dates.local_day, imported when a list is built by hand (not on the cron
+    path, which imports this module for its types)."""
+    from caseload.services.dates import local_day
+
+    return local_day(value)
 
 
 class DueList:

@@ -16,7 +16,6 @@ import base64
 import getpass
 import os
 import re
-import secrets
 import stat
 import sys
 import threading
@@ -66,6 +65,8 @@ class Key(NamedTuple):
 
 
 def new_raw_key(source: str) -> Key:
+    import secrets  # (a new key only: not on the cron path)
+
     return Key(secrets.token_hex(32), raw=True, source=source)
 
 
