@@ -147,7 +147,12 @@ def _build(conn, fmt, day, days, overdue_days, windows, redacted, attempts_neede
     from caseload.io.duehelper import HELPERS, PARENTS
 
     started = time.perf_counter()
-    mine = duelist_fast.part(*args, **kw, **PARENTS)
+    reader = helper.reader()
+    try:
+        mine = duelist_fast.part(reader or conn, *args[1:], **kw, **PARENTS)
+    finally:
+        if reader is not None:
+            reader.close()
     # A helper still at work long after this process finished its own share is stuck.
     theirs = helper.answer(timeout=max(1.0, 2 * (time.perf_counter() - started)))
     if theirs is None:
