@@ -3,7 +3,7 @@
 A helper may only be forked by a process that has never opened SQLite, so these
 tests run real programs: `caseload due` itself, with two cores and pinned to one
 (no helper), and small scripts that drive ``Helper`` directly on a real store
-whose patients reach the helper's blocks (ids 2,048 and up).
+whose patients reach the helper's blocks (ids 512 to 1,023, 1,536 to 2,047, ...).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from datetime import date, timedelta
 import pytest
 
 TODAY = date(2026, 11, 23)
-PATIENTS = 5000  # ids 1..5000: every one of the nine blocks of 512 in the cycle
+PATIENTS = 5000  # ids 1..5000: ten blocks of 512, five for each process
 two_cores = pytest.mark.skipif(
     not sys.platform.startswith("linux") or len(os.sched_getaffinity(0)) < 2,
     reason="the helper is forked on a multi-core Linux machine only",
@@ -84,7 +84,7 @@ def test_the_list_is_the_same_with_a_helper_and_on_one_core(store, fmt):
     if fmt == "json":
         items = json.loads(both.stdout)
         assert {i["status"] for i in items} == {"overdue", "due", "upcoming"}
-        assert max(int(i["patient_external_id"][1:]) for i in items) > 4096  # helper blocks
+        assert max(int(i["patient_external_id"][1:]) for i in items) > 4096  # many blocks
 
 
 SCRIPT = """
@@ -202,7 +202,7 @@ def test_no_helper_in_a_process_that_has_opened_sqlite(cli):
 
 @two_cores
 def test_a_helper_is_let_go_when_no_patient_is_in_its_blocks(store, tmp_path):
-    """A caseload whose ids stay under 2,048 (most) gives the helper nothing: it is let
+    """A caseload whose ids stay under 512 (most) gives the helper nothing: it is let
     go unasked, and the list is built here; a big one keeps it."""
     db, key, env = store
     small, small_key = tmp_path / "small.db", tmp_path / "small.key"

@@ -8,10 +8,10 @@ so `caseload due` on a multi-core Linux machine forks a helper before it opens t
 store (SQLite forbids carrying a connection across ``fork``). Once asked, the helper
 opens the store read-only (``connect_reader``: no repair, no setup, nothing created
 or changed: the parent has opened it, with every check and repair that involves),
-builds the items of five in every nine blocks of 512 patients
+builds the items of every other block of 512 patients
 (``duelist_fast.part``) while the parent builds the other four, and sends them back
 down a pipe (raw bytes, or ``marshal``). The parent merges the two sorted shares.
-A caseload with no patient in the helper's blocks (ids under 2,048) lets it go
+A caseload with no patient in the helper's blocks (ids under 512) lets it go
 unasked (``dueprint._ask``).
 
 The helper reads the parent's snapshot: the parent asks only from inside a
@@ -37,11 +37,12 @@ from pathlib import Path
 
 from caseload.services.duelist_sql import BLOCK
 
-# Blocks of patients (duelist_fast.part) in a cycle of nine: four for the process that
-# asks, five for the helper, which has nothing else to do (the other merges, writes,
-# and started its share later, holding the store; measured: docs/benchmarks.md).
-PARENTS = {"part": 0, "last": 3, "parts": 9}
-HELPERS = {"part": 4, "last": 8, "parts": 9}
+# Blocks of 512 patients (duelist_fast.part), dealt out in turn: the even ones for the
+# process that asks, the odd ones for the helper. (Measured against four and five of
+# every nine, when the parent built its share on the store's own connection and was
+# slower at it: halves are best now, docs/benchmarks.md.)
+PARENTS = {"part": 0, "last": 0, "parts": 2}
+HELPERS = {"part": 1, "last": 1, "parts": 2}
 
 
 class Helper:

@@ -113,7 +113,7 @@ def _record(conn, action: str, day: date, **detail) -> None:
 def _ask(conn, helper, fmt, day, days, overdue_days, windows, **kw):
     """Start the helper on its share, from inside ``BEGIN IMMEDIATE``: writers wait until
     the audit event is recorded, so the helper reads this snapshot. A store whose
-    patient ids all fall in this process's blocks (up to 2,047: most caseloads) gives
+    patient ids all fall in this process's first block (under 512: most caseloads) gives
     the helper nothing to do: it is let go. Returns the helper still at work, or None."""
     if helper is None:
         return None
