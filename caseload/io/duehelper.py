@@ -35,14 +35,12 @@ import threading
 from datetime import date
 from pathlib import Path
 
-from caseload.services.duelist_sql import BLOCK
-
 # Blocks of 512 patients (duelist_fast.part), dealt out in turn: the even ones for the
 # process that asks, the odd ones for the helper. (Measured against four and five of
 # every nine, when the parent built its share on the store's own connection and was
 # slower at it: halves are best now, docs/benchmarks.md.)
-PARENTS = {"part": 0, "last": 0, "parts": 2}
-HELPERS = {"part": 1, "last": 1, "parts": 2}
+PARENTS = {"part": 0, "parts": 2}
+HELPERS = {"part": 1, "parts": 2}
 
 
 class Helper:
@@ -82,10 +80,9 @@ class Helper:
         return cls(pid, job_w, result_r, db, key)
 
     def ask(self, fmt: str, day: date, days: int, overdue_days, windows, *, redacted: bool,
-            attempts_needed: int, block: int = BLOCK) -> None:  # fmt: skip
+            attempts_needed: int) -> None:  # fmt: skip
         """Ask for the helper's share of the list (``HELPERS``)."""
         job = {
-            "block": block,
             "fmt": fmt,
             "day": day.isoformat(),
             "days": days,
@@ -195,9 +192,7 @@ def _unpack(tag: bytes, size: int, data: bytes):
         payload = marshal.loads(data)  # noqa: S302 - our own child's pipe
     except (EOFError, ValueError, TypeError):
         return None
-    if isinstance(payload, (str, bytes)) or (
-        isinstance(payload, list) and all(isinstance(x, (str, bytes)) for x in payload)
-    ):
+    if isinstance(payload, list) and all(isinstance(x, (str, bytes)) for x in payload):
         return Part(payload)
     return None
 

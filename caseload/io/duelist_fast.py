@@ -33,31 +33,30 @@ RANKS = ("overdue", "due", "upcoming")
 STATUS_SQL = "CASE rank WHEN 0 THEN 'overdue' WHEN 1 THEN 'due' ELSE 'upcoming' END"
 FORMATS = ("json", "csv", "text")
 # An item's place in the list as one fixed-width string: rank, score descending, due date,
-# id: the order of services.duelist.build). Each item's text follows its key, so sorting the keyed texts
-# sorts the items, and parts built apart merge by a plain sort.
+# id (the order of services.duelist.build). Each item's text follows its key, so sorting
+# the keyed texts sorts the items, and parts built apart merge by a plain sort.
 # (An id below zero, which only a hand-edited store could hold, sorts first, as in SQL.)
 KEY = (
     "printf('%d%07d%-10.10s%d%019d', rank, 5000000 - score, due_on, id >= 0,"
     " iif(id >= 0, id, 9223372036854775807 + id))"
 )
 KEY_WIDTH = 38  # 1 + 7 + 10 + 1 + 19
-# Keyed texts cross into Python (and from the helper) joined by this character, as one
-# string: a 70k-item list is then one object, not 70k rows. A text that holds it (it
+# JSON and CSV lines cross into Python (and from the helper) joined by this character, as
+# one string: a 70k-item list is then one object, not 70k rows. A line that holds it (it
 # is a control character: JSON escapes it, and a CSV cell would need it stored) makes
 # a part fall back to rows.
-SEP = "\x1e"
-BSEP = SEP.encode()
+BSEP = b"\x1e"
 
 
 def part(
     conn, fmt: str, day: date, days: int, overdue_days=None, windows=None, *,
     redacted: bool = False, part: int = 0, parts: int = 1, attempts_needed: int = 3,
-    last: int | None = None, block: int = duelist_sql.BLOCK,
+    block: int = duelist_sql.BLOCK,
 ) -> Part:  # fmt: skip
     """The list's items, keyed (``KEY`` then the text: a JSON object, a CSV line or a
-    printout block). With ``parts`` > 1, only the items of the patients in blocks
-    ``part`` to ``last`` (default: ``part``) of each cycle of ``parts`` blocks of ``block``
-    ids: a share of the work, the rest for another process (io.duehelper)."""
+    printout block). With ``parts`` > 1, only the items of the patients in every
+    ``parts``-th block of ``block`` ids, from block ``part``: a share of the work, the
+    rest for another process (io.duehelper)."""
     select, derived = _SELECTS[fmt]()
     if redacted:
         duelist_sql.register_redaction(conn)
@@ -66,7 +65,7 @@ def part(
         inner = f"SELECT *, {level} FROM ({inner}) LIMIT -1 OFFSET 0"
     bound = duelist_sql.params(day, days, overdue_days)
     if parts > 1:
-        bound.update(part=part, last=part if last is None else last, parts=parts, block=block)
+        bound.update(part=part, parts=parts, block=block)
     if fmt == "text":  # each block has Python work to do (attempts, the long hand)
         sql = f"SELECT {KEY} AS sort_key, {select} FROM ({inner}) ORDER BY sort_key"
         return Part(_blocks(conn, conn.execute(sql, bound).fetchall(), day, attempts_needed))
@@ -78,7 +77,7 @@ def part(
         ).fetchone()
         if not count:
             return Part(b"")
-        # JSON escapes every control character; a CSV cell could hold SEP.
+        # JSON escapes every control character; a CSV cell could hold BSEP.
         if fmt == "json" or joined.count(BSEP) == count - 1:
             return Part(joined)
         return Part([line for (line,) in conn.execute(keyed, bound)])
@@ -87,29 +86,21 @@ def part(
 
 
 class Part:
-    """One part of a list: its keyed texts (str for the printout, UTF-8 bytes for JSON
-    and CSV), held as one ``SEP``-joined string when no text contains ``SEP``, else as a
-    list. ``payload`` is what crosses between processes (marshal)."""
+    """One part of a list: its keyed texts, as a list (the printout's blocks, str; or
+    JSON/CSV lines that hold ``BSEP``), or as one ``BSEP``-joined UTF-8 string (JSON and
+    CSV, the usual case). ``payload`` is what crosses between processes."""
 
-    def __init__(self, payload: str | bytes | list) -> None:
-        if isinstance(payload, list) and payload:
-            sep = SEP if isinstance(payload[0], str) else BSEP
-            if all(sep not in line for line in payload):
-                payload = sep.join(payload)
+    def __init__(self, payload: bytes | bytearray | list) -> None:
         self.payload = payload
         self._lines: list | None = None
 
     def lines(self) -> list:
         """The keyed texts, one a line (split once, then kept)."""
         if self._lines is None:
-            p = self.payload
-            self._lines = (
-                p
-                if isinstance(p, list)
-                else p.split(SEP if isinstance(p, str) else BSEP)
-                if p
-                else []
-            )
+            if isinstance(self.payload, list):
+                self._lines = self.payload
+            else:
+                self._lines = self.payload.split(BSEP) if self.payload else []
         return self._lines
 
 

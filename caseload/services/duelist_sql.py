@@ -52,10 +52,10 @@ def _not_reached(since: str) -> str:
     )
 
 
-# Patients in blocks of ``:block`` ids, dealt out in a cycle of ``:parts``: a part takes
-# the blocks ``:part`` to ``:last`` of each cycle, so it reads the table pages of its own
-# blocks (rows are stored in id order) and gets patients from all over the caseload.
-_SPLIT = " AND abs(f.patient_id / :block) % :parts BETWEEN :part AND :last"
+# Patients in blocks of ``:block`` ids, dealt out to ``:parts`` parts in turn: a part reads
+# the table pages of its own blocks (rows are stored in id order), and gets patients
+# from all over the caseload, old and new.
+_SPLIT = " AND abs(f.patient_id / :block) % :parts = :part"
 BLOCK = 512
 
 
