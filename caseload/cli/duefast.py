@@ -19,9 +19,8 @@ from datetime import date
 from pathlib import Path
 from typing import NamedTuple
 
-from caseload.cli.failures import broken_pipe, interrupted, report, say, translate
+from caseload.cli.failures import broken_pipe, say, settle
 from caseload.cli.state import State, hoist_global_options, make_state
-from caseload.errors import CaseloadError, UsageError
 from caseload.io.formats import DUE_FORMATS
 
 
@@ -190,24 +189,14 @@ def main(argv: list[str]) -> int | None:
         st = make_state(args.db, args.key_file)
         run(st, args)
         return 0
-    except CaseloadError as exc:
-        report(exc)
-        return exc.exit_code
-    except OverflowError:
-        report(UsageError("a date or number is out of range"))
-        return UsageError.exit_code
-    except KeyboardInterrupt as exc:
-        say(interrupted(exc))
-        return 130
     except EOFError:  # end of input at the key prompt: typer's "Aborted!"
         say("")
         say("Aborted!")
         return 1
-    except Exception as exc:
-        translated = translate(exc)
-        if translated is not None:
-            report(translated)
-            return translated.exit_code
+    except BaseException as exc:
+        code = settle(exc)
+        if code is not None:
+            return code
         if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
             return broken_pipe()
         raise

@@ -10,7 +10,7 @@ import errno
 import sys
 from pathlib import Path
 
-from caseload.errors import CaseloadError
+from caseload.errors import CaseloadError, UsageError
 
 INTERRUPTED = "caseload: interrupted; work in progress was rolled back"
 
@@ -64,6 +64,26 @@ def translate(exc: Exception) -> CaseloadError | None:
             )
         if "disk I/O" in text or "readonly" in text or "read-only" in text:
             return CaseloadError(f"the store could not be written: {text}")
+    return None
+
+
+def settle(exc: BaseException) -> int | None:
+    """Say what an expected failure means and return its exit code; None for any other
+    (a bug, or an exit already decided: the caller lets it raise). The typer app and the
+    fast path for `caseload due` both settle their failures here."""
+    if isinstance(exc, CaseloadError):
+        report(exc)
+        return exc.exit_code
+    if isinstance(exc, OverflowError):
+        report(UsageError("a date or number is out of range"))
+        return UsageError.exit_code
+    if isinstance(exc, KeyboardInterrupt):
+        say(interrupted(exc))  # "cancelled" at a prompt: nothing had started
+        return 130
+    translated = translate(exc) if isinstance(exc, Exception) else None
+    if translated is not None:
+        report(translated)
+        return translated.exit_code
     return None
 
 

@@ -29,9 +29,9 @@ from caseload.cli import remind as remind_cli
 from caseload.cli import report as report_cli
 from caseload.cli import setup as setup_cli
 from caseload.cli import transfer as transfer_cli
-from caseload.cli.failures import cancelled, interrupted, report, say, translate
+from caseload.cli.failures import cancelled, report, say, settle
 from caseload.cli.state import State, hoist_global_options, make_state
-from caseload.errors import CaseloadError, UsageError
+from caseload.errors import CaseloadError
 from caseload.labels import choice_error, normalize
 
 
@@ -44,27 +44,17 @@ class CaseloadGroup(TyperGroup):
     def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
-        except CaseloadError as exc:
-            report(exc)
-            ctx.exit(exc.exit_code)
-        except OverflowError:
-            report(UsageError("a date or number is out of range"))
-            ctx.exit(UsageError.exit_code)
-        except KeyboardInterrupt as exc:
-            say(interrupted(exc))  # "cancelled" at a prompt: nothing had started
-            ctx.exit(130)
         except typer.BadParameter as exc:  # a choice mistyped: list the words it takes
             exc.message = choice_error(exc.message)
             raise
         except typer.Abort:  # Ctrl-C or end of input at a typer/click prompt
             say(cancelled())
             ctx.exit(130)
-        except Exception as exc:
-            translated = translate(exc)
-            if translated is None:
+        except BaseException as exc:
+            code = settle(exc)
+            if code is None:
                 raise
-            report(translated)
-            ctx.exit(translated.exit_code)
+            ctx.exit(code)
         finally:
             obj = ctx.obj
             if isinstance(obj, State):
