@@ -104,6 +104,12 @@ class Cli:
         assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
         return result
 
+    def add_patient(self, ext: str, given: str = "Ada", family: str = "Okafor", *extra: str,
+                    env: dict | None = None):  # fmt: skip
+        """`patients add` with the three fields it needs, then any ``extra`` options."""
+        return self.ok("patients", "add", "--external-id", ext, "--given-name", given,
+                       "--family-name", family, *extra, env=env)  # fmt: skip
+
 
 @pytest.fixture
 def cli(db_path: Path, key_file: Path) -> Cli:

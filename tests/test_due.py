@@ -40,22 +40,7 @@ def caseload(cli, write):
     from caseload.services.common import utcnow
 
     for ext, given, family, phone, lang, risk in PATIENTS:
-        cli.ok(
-            "patients",
-            "add",
-            "--external-id",
-            ext,
-            "--given-name",
-            given,
-            "--family-name",
-            family,
-            "--phone",
-            phone,
-            "--language",
-            lang,
-            "--risk",
-            risk,
-        )
+        cli.add_patient(ext, given, family, "--phone", phone, "--language", lang, "--risk", risk)
     plan = [
         (
             "HI-1",

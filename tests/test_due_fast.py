@@ -33,18 +33,7 @@ def store(cli, write, monkeypatch):
     from caseload.services.common import utcnow
 
     for ext, given, phone in (("FA-1", "Amina", "555-0101"), ("FA-2", "Bo", "555-0102")):
-        cli.ok(
-            "patients",
-            "add",
-            "--external-id",
-            ext,
-            "--given-name",
-            given,
-            "--family-name",
-            "Testcase",
-            "--phone",
-            phone,
-        )
+        cli.add_patient(ext, given, "Testcase", "--phone", phone)
     plan = [("FA-1", "Call", "call", -3), ("FA-1", "Visit", "visit", 2)]
     plan += [("FA-2", "Review", "med_review", 0), ("FA-2", "Old call", "call", -40)]
     with write() as s:

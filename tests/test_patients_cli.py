@@ -6,17 +6,7 @@ import json
 
 
 def add(cli, ext="P-001", given="Amina", family="Okafor", *extra):
-    return cli.ok(
-        "patients",
-        "add",
-        "--external-id",
-        ext,
-        "--given-name",
-        given,
-        "--family-name",
-        family,
-        *extra,
-    )
+    return cli.add_patient(ext, given, family, *extra)
 
 
 def test_add_then_show_as_json(cli):

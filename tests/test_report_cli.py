@@ -29,19 +29,7 @@ def store(cli):
     cfg.write_text('[caseload]\nholidays = ["2026-01-19"]\n', encoding="utf-8")
     env = {"CASELOAD_CONFIG": str(cfg)}
     for ext, prog in (("P-1", "bh"), ("P-2", "chw")):
-        cli.ok(
-            "patients",
-            "add",
-            "--external-id",
-            ext,
-            "--given-name",
-            "Ada",
-            "--family-name",
-            "Okafor",
-            "--program",
-            prog,
-            env=env,
-        )
+        cli.add_patient(ext, "Ada", "Okafor", "--program", prog, env=env)
     cli.ok("patients", "transition", "P-1", "--discharged-on", "2026-01-16", env=env)
     cli.ok(
         "contacts",

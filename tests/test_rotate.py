@@ -17,17 +17,7 @@ WRONG_KEY_LINE = "caseload: wrong key or not a caseload database\n"
 
 
 def add(cli, ext: str, env: dict | None = None) -> None:
-    cli.ok(
-        "patients",
-        "add",
-        "--external-id",
-        ext,
-        "--given-name",
-        "Ute",
-        "--family-name",
-        "Lind",
-        env=env,
-    )
+    cli.add_patient(ext, "Ute", "Lind", env=env)
 
 
 def ids(cli, env: dict | None = None) -> list[str]:

@@ -9,18 +9,7 @@ import pytest
 
 
 def add(cli, ext, risk):
-    cli.ok(
-        "patients",
-        "add",
-        "--external-id",
-        ext,
-        "--given-name",
-        "Test",
-        "--family-name",
-        "Person",
-        "--risk",
-        risk,
-    )
+    cli.add_patient(ext, "Test", "Person", "--risk", risk)
 
 
 @pytest.mark.parametrize(
