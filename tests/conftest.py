@@ -7,6 +7,7 @@ available on CI machines, and tests must never touch a developer's real one.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import keyring
@@ -69,6 +70,29 @@ def failing_keyring() -> None:
     keyring.set_keyring(fail.Keyring())
     yield
     keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def local_zone():
+    """Pin the local time zone: ``local_zone("America/New_York")``; put back afterwards.
+    The local-day memo (services.dates) is emptied each way: it lasts the process, and
+    a worker runs tests in many zones."""
+    from caseload.services.dates import forget_local_days
+
+    before = os.environ.get("TZ")
+
+    def pin(name: str) -> None:
+        os.environ["TZ"] = name
+        time.tzset()
+        forget_local_days()
+
+    yield pin
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+    forget_local_days()
 
 
 @pytest.fixture

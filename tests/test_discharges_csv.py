@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import time
 from datetime import date, timedelta
 
 import pytest
@@ -21,13 +20,9 @@ SYNTHEA = [
 
 
 @pytest.fixture(autouse=True)
-def utc(monkeypatch):
+def utc(local_zone):
     """Synthea writes UTC times (``Z``), read as local time: one zone for every run."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+    local_zone("UTC")
 
 
 def row(ident, patient, klass, stop, reason="Pneumonia"):

@@ -4,7 +4,6 @@ Patient, NDJSON, later versions; the Bundles are checked as valid R4 with fhir.r
 from __future__ import annotations
 
 import json
-import time
 from datetime import date, timedelta
 
 import pytest
@@ -17,13 +16,9 @@ START = f"{(DAY - timedelta(days=3)).isoformat()}T09:00:00Z"
 
 
 @pytest.fixture(autouse=True)
-def utc(monkeypatch):
+def utc(local_zone):
     """FHIR times carry offsets and are read as local time: one zone for every run."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+    local_zone("UTC")
 
 
 def encounter(ident="ENC-1", *, subject="urn:uuid:p-1", klass="IMP", end=END, status="finished",

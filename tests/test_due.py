@@ -281,21 +281,11 @@ def test_from_cron_without_a_key_exits_3_without_prompting(caseload):
         ("America/St_Johns", "2026-11-23 03:20:00.000000", "2026-11-22"),  # 23:50 local, -03:30
     ],
 )
-def test_last_contact_day_is_local_even_in_half_hour_zones(monkeypatch, zone, stamp, day):
-    import time
-
+def test_last_contact_day_is_local_even_in_half_hour_zones(local_zone, zone, stamp, day):
     from caseload.services import duelist
-    from caseload.services.dates import forget_local_days
 
-    monkeypatch.setenv("TZ", zone)
-    time.tzset()
-    forget_local_days()
-    try:
-        assert duelist._local_day(stamp).isoformat() == day
-    finally:
-        monkeypatch.undo()
-        time.tzset()
-        forget_local_days()
+    local_zone(zone)
+    assert duelist._local_day(stamp).isoformat() == day
 
 
 NOTE = (

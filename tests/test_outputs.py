@@ -162,15 +162,9 @@ def seed_private(cli):
 
 
 @pytest.fixture
-def chicago(monkeypatch):
+def chicago(local_zone):
     """The process in a zone six hours behind UTC in March (as a coordinator's laptop)."""
-    import time
-
-    monkeypatch.setenv("TZ", "America/Chicago")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+    local_zone("America/Chicago")
 
 
 def test_list_json_and_export_json_write_timestamps_alike(cli, chicago):

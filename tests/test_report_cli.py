@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import stat
-import time
 
 import pytest
 
@@ -13,12 +12,8 @@ from caseload.io.tables import cells
 
 
 @pytest.fixture(autouse=True)
-def new_york(monkeypatch):
-    monkeypatch.setenv("TZ", "America/New_York")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+def new_york(local_zone):
+    local_zone("America/New_York")
 
 
 @pytest.fixture

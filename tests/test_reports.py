@@ -3,7 +3,6 @@ denominators, and each edge the issue names (docs/reports.md has the definitions
 
 from __future__ import annotations
 
-import time
 from datetime import date, datetime
 
 import pytest
@@ -17,13 +16,9 @@ HOLIDAYS = frozenset({date(2026, 1, 19)})
 
 
 @pytest.fixture(autouse=True)
-def new_york(monkeypatch):
+def new_york(local_zone):
     """Local time five hours behind UTC in January: 23:59 local is the next day in UTC."""
-    monkeypatch.setenv("TZ", "America/New_York")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+    local_zone("America/New_York")
 
 
 @pytest.fixture

@@ -14,15 +14,9 @@ SIZE = (80, 24)
 
 
 @pytest.fixture(autouse=True)
-def utc(monkeypatch):
+def utc(local_zone):
     """Times on screen are local: pin the zone so the pictures match on any machine."""
-    import time
-
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+    local_zone("UTC")
 
 
 @pytest.fixture
