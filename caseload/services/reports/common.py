@@ -137,6 +137,11 @@ def median(values) -> float | None:
     return float(statistics.median(values)) if values else None
 
 
+def median_figure(key: str, title: str, values: list, unit: str) -> Figure:
+    """A median of ``values`` as a figure, with how many it is the median of."""
+    return Figure(key, title, value=median(values), unit=unit, denominator=len(values))
+
+
 def has_tag(programs: str | None, tag: str) -> bool:
     return tag.casefold() in {t.strip().casefold() for t in (programs or "").split(";")}
 

@@ -25,7 +25,7 @@ from caseload.services.reports.common import (
     entry,
     has_tag,
     in_scope,
-    median,
+    median_figure,
 )
 
 HORIZON_DAYS = 30
@@ -151,12 +151,11 @@ def tcm(discharges: list[Discharge], today: date, holidays: frozenset[date], det
             _count_visit(x, visit, today, detail)
     m.figures += [contact, attempts, either, visit]
     m.figures.append(
-        Figure(
+        median_figure(
             "median_bd_first_contact",
             "Median business days to first contact",
-            value=median(firsts),
-            unit="business days",
-            denominator=len(firsts),
+            firsts,
+            "business days",
         )
     )
     if pending:

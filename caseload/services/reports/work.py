@@ -14,7 +14,7 @@ from caseload.services.reports.common import (
     day,
     entry,
     in_scope,
-    median,
+    median_figure,
     use_scan,
     utc_text,
 )
@@ -97,13 +97,7 @@ def timeliness(conn, period: Period, cond: str, today: date, windows, detail: bo
     if detail:
         _timeliness_detail(conn, m, rows, args)
     m.figures.append(
-        Figure(
-            "median_days_late",
-            "Median days late (completed late)",
-            value=median(late_days),
-            unit="days",
-            denominator=len(late_days),
-        )
+        median_figure("median_days_late", "Median days late (completed late)", late_days, "days")
     )
     m.extra["by_kind"] = {k: counts[k] for k in sorted(counts)}
     return m
@@ -246,13 +240,7 @@ def referrals(conn, period: Period, cond: str, today: date, detail: bool) -> Mea
                     overdue.detail.append(entry(pid, item, status, why))
     m.figures += [*steps.values(), closure]
     m.figures.append(
-        Figure(
-            "median_days_to_complete",
-            "Median days sent to completed",
-            value=median(spans),
-            unit="days",
-            denominator=len(spans),
-        )
+        median_figure("median_days_to_complete", "Median days sent to completed", spans, "days")
     )
     m.figures.append(overdue)
     return m
