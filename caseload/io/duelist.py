@@ -19,7 +19,6 @@ from caseload.services.duelist import DueList
 from caseload.services.duelist_sql import hidden_note
 from caseload.services.redaction import redact_due_item
 
-FORMATS = formats.DUE_FORMATS
 WIDTH = duetext.WIDTH
 SECTIONS = duetext.SECTIONS
 JSON_KEYS = (
